@@ -1,0 +1,98 @@
+"""Writing tables and documents atomically: a temporary file, fsync, then replace."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import InputError
+from geo.safe import spreadsheet_text
+
+TABLE_FORMATS = (".csv", ".geojson", ".json", ".gpkg")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        with contextlib.suppress(OSError):  # directory fsync is not possible everywhere
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_text(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """Open a text file for writing that appears at ``path`` only when complete."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, newline="") as fh:
+        yield fh
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    """Write JSON (UTF-8, Chinese kept readable, stable key order as given)."""
+    with atomic_text(path) as fh:
+        json.dump(obj, fh, ensure_ascii=False, indent=2, allow_nan=False)
+        fh.write("\n")
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``frame`` with every text cell neutralised for spreadsheets."""
+    out = pd.DataFrame(frame).copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: spreadsheet_text(v) if isinstance(v, str) else v)
+    out.columns = [spreadsheet_text(str(c)) for c in out.columns]
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for Excel and WPS: UTF-8 with BOM, formula-safe text, no geometry column."""
+    plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    text = safe_frame(plain).to_csv(index=False, lineterminator="\r\n")
+    return ("\ufeff" + text).encode("utf-8")
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, *, layer: str | None = None) -> None:
+    """Write a table as CSV (Excel-safe), GeoJSON or GeoPackage, atomically."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise InputError(
+            f"不支持的输出格式 {suffix}（可用 .csv .geojson .gpkg）",
+            f"unsupported output format {suffix} (use .csv, .geojson or .gpkg)",
+            file=str(target),
+        )
+    with atomic_path(target) as tmp:
+        if suffix == ".csv":
+            tmp.write_bytes(csv_bytes(frame))
+        elif isinstance(frame, gpd.GeoDataFrame):
+            driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
+            tmp.unlink()
+            frame.to_file(tmp, driver=driver, layer=layer or target.stem, engine="pyogrio")
+        else:
+            raise InputError(
+                "该表没有几何列，只能写 CSV",
+                "this table has no geometry; only CSV can be written",
+                file=str(target),
+            )

@@ -1,0 +1,91 @@
+"""Parsing numbers and coordinates as people type them into spreadsheets."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_UNIT_SUFFIX = re.compile(r"(人|个|名|座|户|间|册|本|平方米|㎡|m2|人次)$")
+_DMS = re.compile(
+    r"^(?P<deg>\d+(?:\.\d+)?)\s*[°度]\s*"
+    r"(?:(?P<min>\d+(?:\.\d+)?)\s*['′分]\s*)?"
+    r"(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:[\"″秒]|''|′′)\s*)?$"
+)
+_HEMISPHERE = {"e": 1, "n": 1, "w": -1, "s": -1, "东经": 1, "北纬": 1, "西经": -1, "南纬": -1}
+
+
+def fold(text: str) -> str:
+    """NFKC-normalise and strip (full-width digits, signs and points become ASCII)."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_number(text: str) -> float:
+    """Parse a quantity such as ``１２０``, ``1,200``, ``3.5万``, ``800人``.
+
+    Raises
+    ------
+    ValueError
+        When the text is not a finite number.
+    """
+    t = fold(text).replace(" ", "")
+    t = _UNIT_SUFFIX.sub("", t)
+    scale = 1.0
+    if t.endswith("万"):
+        scale, t = 1e4, t[:-1]
+    elif t.endswith("亿"):
+        scale, t = 1e8, t[:-1]
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    value = float(t) * scale
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
+
+
+def parse_coordinate(text: str) -> float:
+    """Parse a longitude or latitude in decimal degrees or degrees-minutes-seconds.
+
+    Accepts ``117.63``, ``117,63`` (decimal comma), ``117°38′12″``, ``E117.63``,
+    ``117.63E``, ``东经117.63``; west and south make the value negative.
+
+    Raises
+    ------
+    ValueError
+        When the text is not a coordinate.
+    """
+    t = fold(text).replace(" ", "").lower()
+    sign = 1
+    for mark, s in _HEMISPHERE.items():
+        if t.startswith(mark) or t.endswith(mark):
+            t = t[len(mark) :] if t.startswith(mark) else t[: -len(mark)]
+            sign = s
+            break
+    if t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")
+    match = _DMS.match(t)
+    if match:
+        deg = float(match["deg"])
+        minutes = float(match["min"] or 0)
+        seconds = float(match["sec"] or 0)
+        if minutes >= 60 or seconds >= 60:
+            raise ValueError(f"minutes or seconds out of range: {text!r}")
+        value = deg + minutes / 60 + seconds / 3600
+    else:
+        t = t.rstrip("°度")
+        value = float(t)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text!r}")
+    return sign * value
+
+
+def parse_lonlat_pair(text: str) -> tuple[float, float]:
+    """Split ``"117.63,26.27"`` (the Amap/Baidu picker format) into two numbers."""
+    t = fold(text)
+    for sep in (",", ";", " ", "/", "|"):
+        if sep in t:
+            parts = [p for p in t.split(sep) if p.strip()]
+            if len(parts) == 2:
+                return parse_coordinate(parts[0]), parse_coordinate(parts[1])
+    raise ValueError(f"not a 'lon,lat' pair: {text!r}")

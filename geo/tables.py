@@ -1,0 +1,750 @@
+"""Import site and demand tables: validate every row, explain every rejection.
+
+Each record ends up either in the imported table or in the issue list with its
+line number, column, a code and a bilingual message; warnings accompany rows
+that were imported with a correction (a swapped coordinate pair, a defaulted
+status). Coordinates are converted to WGS-84; text is kept exactly as written.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import coords
+from geo.errors import SiteImportError
+from geo.numbers import parse_coordinate, parse_lonlat_pair, parse_number
+from geo.textio import RawTable, read_table
+from geo.vocab import Vocabulary, bracket_note, load_vocabulary, normalise_key
+
+TableKind = Literal["sites", "demand"]
+
+SITE_COLUMNS = (
+    "site_id", "name", "kind", "level", "county", "township", "status", "capacity", "lon", "lat",
+)  # fmt: skip
+DEMAND_COLUMNS = ("demand_id", "name", "weight", "county", "township", "lon", "lat")
+_SITE_FIELDS = (
+    "site_id", "name", "kind", "level", "grade", "county", "township", "status", "capacity",
+    "lon", "lat", "lonlat",
+)  # fmt: skip
+_DEMAND_FIELDS = ("demand_id", "name", "weight", "county", "township", "lon", "lat", "lonlat")
+# China's rough box, as used by the GCJ-02 rule (see geo.coords.in_china).
+_CHINA = (72.004, 137.8347, 0.8293, 55.8271)
+_CRS_TOKENS = {
+    "gcj02": ("gcj02", "gcj", "高德", "火星", "amap", "腾讯"),
+    "bd09": ("bd09", "bd", "baidu", "百度"),
+    "wgs84": ("wgs84", "wgs", "gps", "epsg4326", "cgcs2000"),
+}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "missing_coordinate": ("缺少坐标", "coordinate missing"),
+    "bad_coordinate": ("坐标无法识别：{value}", "coordinate not understood: {value}"),
+    "out_of_range": (
+        "坐标超出范围（经度 -180~180，纬度 -90~90）：{value}",
+        "coordinate out of range (lon -180..180, lat -90..90): {value}",
+    ),
+    "projected_coordinate": (
+        "坐标像是投影坐标（米），如百度墨卡托 BD09MC 或 Web 墨卡托：{value}；请换算为经纬度",
+        "coordinate looks projected (metres), e.g. Baidu Mercator BD09MC or Web Mercator: "
+        "{value}; convert it to degrees",
+    ),
+    "zero_coordinate": ("坐标为 (0, 0)，多半是空值", "coordinate is (0, 0), almost surely a blank"),
+    "swapped_lonlat": (
+        "经纬度填反了，已交换：{value}",
+        "longitude and latitude were swapped; swapped back: {value}",
+    ),
+    "outside_china": (
+        "坐标在中国境外，{crs} 不做偏移",
+        "coordinate outside China; no {crs} offset applied",
+    ),
+    "far_from_others": (
+        "该点距其他点的中位位置 {km:.0f} km，请核对",
+        "point lies {km:.0f} km from the median of the others; please check",
+    ),
+    "crs_assumed": (
+        "未指定坐标系，按 WGS-84 处理；高德/腾讯坐标请用 --crs gcj02，百度坐标请用 --crs bd09",
+        "no coordinate system given, WGS-84 assumed; use --crs gcj02 for Amap/Tencent, "
+        "--crs bd09 for Baidu",
+    ),
+    "crs_from_header": (
+        "根据表头判断坐标系为 {crs}",
+        "coordinate system {crs} taken from the header",
+    ),
+    "missing_kind": ("缺少类型，且无法从名称判断", "kind missing and not evident from the name"),
+    "unknown_kind": (
+        "无法识别的类型：{value}（可用：{known}）",
+        "unknown kind: {value} (known: {known})",
+    ),
+    "kind_inferred": ("类型由名称推断为 {value}", "kind inferred from the name: {value}"),
+    "missing_level": ("缺少级别", "level missing"),
+    "unknown_level": (
+        "无法识别的级别：{value}（可用：{known}）",
+        "unknown level: {value} (known: {known})",
+    ),
+    "level_defaulted": ("未填级别，按 {value} 处理", "level missing, taken as {value}"),
+    "unknown_grade": (
+        "无法识别的书屋等级：{value}（可用：{known}）",
+        "unknown reading-room grade: {value} (known: {known})",
+    ),
+    "unknown_status": (
+        "无法识别的状态：{value}（可用：{known}）",
+        "unknown status: {value} (known: {known})",
+    ),
+    "status_defaulted": ("未填状态，按“现有”处理", "status missing, taken as existing"),
+    "no_status_column": (
+        "没有状态列，全部站点按“现有”处理",
+        "no status column: every site is taken as existing",
+    ),
+    "bad_number": ("不是有效数字：{value}", "not a valid number: {value}"),
+    "negative_number": ("不能为负数：{value}", "must not be negative: {value}"),
+    "missing_weight": ("缺少人数（权重）", "weight (population) missing"),
+    "missing_name": ("缺少名称", "name missing"),
+    "missing_id": ("缺少编号，已自动生成 {value}", "id missing, generated {value}"),
+    "duplicate_id": (
+        "编号 {value} 与第 {first} 行重复",
+        "id {value} duplicates the one on row {first}",
+    ),
+    "duplicate_row": (
+        "与第 {first} 行完全相同的重复行",
+        "exact duplicate of row {first}",
+    ),
+    "extra_cells": (
+        "本行比表头多出 {value} 个单元格，已保留为额外列",
+        "row has {value} more cells than the header; kept as extra columns",
+    ),
+    "blank_row": ("空行，已跳过", "blank row, skipped"),
+    "preamble_row": ("表头之上的标题或说明行，已跳过", "title or note above the header, skipped"),
+    "formula_as_text": (
+        "单元格是没有计算结果的公式，按原文本导入：{value}",
+        "cell is a formula with no computed value; imported as its text: {value}",
+    ),
+    "missing_column": ("缺少必需的列：{value}", "required column missing: {value}"),
+    "ambiguous_column": (
+        "多个列都可作为 {value}：{columns}",
+        "several columns could be {value}: {columns}",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """One problem found in a file; ``row`` is the 1-based line (or sheet row)."""
+
+    row: int
+    column: str
+    code: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The issue as written to the JSON report."""
+        return {
+            "row": self.row,
+            "column": self.column,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The imported table and everything learnt on the way."""
+
+    table: gpd.GeoDataFrame
+    issues: tuple[ImportIssue, ...]
+    source: str
+    table_kind: TableKind
+    encoding: str
+    crs: str
+    rows_read: int
+    rows_rejected: int
+    column_map: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows_imported(self) -> int:
+        """Number of records in the imported table."""
+        return len(self.table)
+
+    def report(self) -> dict[str, Any]:
+        """The machine-readable import report (see DESIGN.md)."""
+        return {
+            "source": self.source,
+            "table": self.table_kind,
+            "encoding": self.encoding,
+            "crs": self.crs,
+            "rows_read": self.rows_read,
+            "rows_imported": self.rows_imported,
+            "rows_rejected": self.rows_rejected,
+            "columns": self.column_map,
+            "issues": [i.as_dict() for i in self.issues],
+        }
+
+
+def _message(code: str, **kw: Any) -> str:
+    zh, en = MESSAGES[code]
+    return f"{zh.format(**kw)} / {en.format(**kw)}"
+
+
+def _input_error(
+    code: str, *, file: str, row: int | None = None, column: str | None = None, **kw: Any
+) -> SiteImportError:
+    zh, en = MESSAGES[code]
+    return SiteImportError(zh.format(**kw), en.format(**kw), file=file, row=row, column=column)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.issues: list[ImportIssue] = []
+        self.rejected: set[int] = set()
+
+    def error(self, row: int, column: str, code: str, **kw: Any) -> None:
+        self.issues.append(ImportIssue(row, column, code, _message(code, **kw), "error"))
+        self.rejected.add(row)
+
+    def warn(self, row: int, column: str, code: str, **kw: Any) -> None:
+        self.issues.append(ImportIssue(row, column, code, _message(code, **kw), "warning"))
+
+
+def _crs_hint(header: str) -> str | None:
+    key = normalise_key(header) + normalise_key(bracket_note(header))
+    for crs, tokens in _CRS_TOKENS.items():
+        if any(tok in key for tok in tokens):
+            return crs
+    return None
+
+
+def _strip_crs(key: str) -> str:
+    for tokens in _CRS_TOKENS.values():
+        for tok in sorted(tokens, key=len, reverse=True):
+            if len(tok) > 2 and tok in key and key != tok:
+                key = key.replace(tok, "")
+    return key
+
+
+def map_columns(
+    header: Iterable[str], fields: Iterable[str], vocabulary: Vocabulary, *, source: str = ""
+) -> dict[str, int]:
+    """Match header cells to canonical fields by the vocabulary's synonyms.
+
+    The best-ranked synonym wins; two columns tied at the best rank are an error.
+    """
+    keys = [normalise_key(h) for h in header]
+    stripped = [_strip_crs(k) for k in keys]
+    out: dict[str, int] = {}
+    taken: set[int] = set()
+    for name in fields:
+        synonyms = vocabulary.columns.get(name, ())
+        best: tuple[int, list[int]] | None = None
+        for idx in range(len(keys)):
+            if idx in taken:
+                continue
+            for rank, syn in enumerate(synonyms):
+                if syn in (keys[idx], stripped[idx]):
+                    if best is None or rank < best[0]:
+                        best = (rank, [idx])
+                    elif rank == best[0]:
+                        best[1].append(idx)
+                    break
+        if best is None:
+            continue
+        if len(best[1]) > 1:
+            cols = ", ".join(repr(list(header)[i]) for i in best[1])
+            raise _input_error(
+                "ambiguous_column", file=source, column=list(header)[best[1][0]],
+                value=name, columns=cols,
+            )  # fmt: skip
+        out[name] = best[1][0]
+        taken.add(best[1][0])
+    return out
+
+
+def _extra_names(header: tuple[str, ...], used: set[int], width: int) -> list[tuple[int, str]]:
+    reserved = set(SITE_COLUMNS) | set(DEMAND_COLUMNS) | {"grade", "source_row", "geometry"}
+    names: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for idx in range(width):
+        if idx in used:
+            continue
+        base = header[idx].strip() if idx < len(header) and header[idx].strip() else ""
+        base = base or f"column_{idx + 1}"
+        name, n = base, 2
+        while name in reserved or name in seen:
+            name, n = f"{base}_{n}", n + 1
+        seen.add(name)
+        names.append((idx, name))
+    return names
+
+
+def _fold_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    t = unicodedata.normalize("NFKC", value).strip()
+    return t or None
+
+
+def _key_text(value: str | None) -> str | None:
+    """Identifiers and area names: surrounding blanks removed, otherwise as written."""
+    if value is None:
+        return None
+    t = value.strip().strip("\u3000")
+    return t or None
+
+
+def _parse_coordinates(
+    table: RawTable,
+    cols: dict[str, int],
+    out: _Collector,
+    declared: str,
+) -> dict[int, tuple[float, float]]:
+    """Read lon/lat of every record; return {line: (lon, lat)} in the declared CRS."""
+    header = table.header
+    lon_col = header[cols["lon"]] if "lon" in cols else header[cols.get("lonlat", 0)]
+    lat_col = header[cols["lat"]] if "lat" in cols else lon_col
+    parsed: dict[int, tuple[float, float]] = {}
+    for line, cells in table.records:
+
+        def cell(name: str, cells: tuple[str | None, ...] = cells) -> str | None:
+            idx = cols.get(name)
+            return cells[idx] if idx is not None and idx < len(cells) else None
+
+        lon_s, lat_s = cell("lon"), cell("lat")
+        pair_s = cell("lonlat")
+        try:
+            if lon_s is None and lat_s is None and pair_s is not None:
+                lon, lat = parse_lonlat_pair(pair_s)
+            elif lon_s is None or lat_s is None:
+                missing = lon_col if lon_s is None else lat_col
+                out.error(line, missing, "missing_coordinate")
+                continue
+            else:
+                lon = _coordinate(lon_s, line, lon_col, out)
+                lat = _coordinate(lat_s, line, lat_col, out)
+                if lon is None or lat is None:
+                    continue
+        except ValueError:
+            out.error(line, lon_col, "bad_coordinate", value=pair_s)
+            continue
+        shown = f"({lon}, {lat})"
+        if abs(lon) > 180 and abs(lat) > 90:
+            out.error(line, lon_col, "projected_coordinate", value=shown)
+            continue
+        if lon == 0 and lat == 0:
+            out.error(line, lon_col, "zero_coordinate")
+            continue
+        if abs(lat) > 90 and abs(lon) <= 90 and abs(lat) <= 180:
+            out.warn(line, lon_col, "swapped_lonlat", value=f"({lat}, {lon})")
+            lon, lat = lat, lon
+        elif abs(lon) > 180 or abs(lat) > 90:
+            col = lon_col if abs(lon) > 180 else lat_col
+            out.error(line, col, "out_of_range", value=shown)
+            continue
+        parsed[line] = (lon, lat)
+    return parsed
+
+
+def _coordinate(text: str, line: int, column: str, out: _Collector) -> float | None:
+    try:
+        return parse_coordinate(text)
+    except ValueError:
+        out.error(line, column, "bad_coordinate", value=text)
+        return None
+
+
+def _in_china(lon: float, lat: float) -> bool:
+    return _CHINA[0] <= lon <= _CHINA[1] and _CHINA[2] <= lat <= _CHINA[3]
+
+
+def _check_swaps(
+    parsed: dict[int, tuple[float, float]], out: _Collector, column: str, declared: str
+) -> None:
+    """Swap back pairs whose mirror image is where the rest of the file lies.
+
+    Where the file is about China (a Chinese coordinate system was declared, or
+    most points lie in China either way round), a pair outside China whose
+    mirror is inside is swapped. Elsewhere, with at least five points, a pair
+    more than 5 degrees from the median whose mirror lies within 1 degree of it
+    is swapped. Both are reported as warnings.
+    """
+    if not parsed:
+        return
+    in_cn = [_in_china(lo, la) or _in_china(la, lo) for lo, la in parsed.values()]
+    china = declared in ("gcj02", "bd09") or sum(in_cn) * 2 > len(in_cn)
+    med = np.median(np.array(list(parsed.values())), axis=0) if len(parsed) >= 5 else None
+    for line, (lon, lat) in list(parsed.items()):
+        if china:
+            swap = not _in_china(lon, lat) and _in_china(lat, lon)
+        elif med is not None:
+            d_orig = float(np.hypot(lon - med[0], lat - med[1]))
+            d_swap = float(np.hypot(lat - med[0], lon - med[1]))
+            swap = d_orig > 5 and d_swap < 1
+        else:
+            swap = False
+        if swap:
+            out.warn(line, column, "swapped_lonlat", value=f"({lat}, {lon})")
+            parsed[line] = (lat, lon)
+
+
+def import_table(
+    source: str | Path | bytes,
+    table_kind: TableKind = "sites",
+    *,
+    encoding: str = "auto",
+    crs: str = "auto",
+    name: str | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> ImportResult:
+    """Read, validate and convert a site or demand table.
+
+    Parameters
+    ----------
+    source
+        Path of a CSV/TSV/XLSX file, or its bytes (then give ``name``).
+    table_kind
+        ``"sites"`` or ``"demand"``.
+    encoding
+        ``auto`` (UTF-8, then GB18030) or a codec name such as ``gbk``.
+    crs
+        ``auto`` (from the header if it says, else WGS-84 with a warning),
+        ``wgs84``, ``gcj02`` or ``bd09``.
+    name
+        File name used in messages when ``source`` is bytes.
+    vocabulary
+        Header and value vocabularies; the default is ``data/vocabulary.toml``.
+
+    Returns
+    -------
+    ImportResult
+        Imported rows in WGS-84 plus every issue found.
+
+    Raises
+    ------
+    SiteImportError
+        When the file as a whole cannot be used (unreadable, no header, a
+        required column missing).
+    """
+    vocab = vocabulary or load_vocabulary()
+    if isinstance(source, bytes):
+        data, label = source, name or "<upload>"
+    else:
+        label = name or str(source)
+        try:
+            path = Path(source)
+            size = path.stat().st_size
+            from geo.textio import MAX_FILE_BYTES
+
+            if size > MAX_FILE_BYTES:
+                raise SiteImportError(
+                    f"文件过大（{size / 1e6:.1f} MB）",
+                    f"file too large ({size / 1e6:.1f} MB)",
+                    file=label,
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SiteImportError(
+                f"无法打开文件：{exc.strerror}", f"cannot open file: {exc.strerror}", file=label
+            ) from None
+    raw = read_table(data, source=label, encoding=encoding)
+    return _validate(raw, table_kind, label, crs, vocab)
+
+
+def _has_xy(cols: dict[str, int]) -> bool:
+    return ("lon" in cols and "lat" in cols) or "lonlat" in cols
+
+
+def _find_header(
+    raw: RawTable, fields: tuple[str, ...], vocab: Vocabulary, label: str, out: _Collector
+) -> RawTable:
+    """Skip title rows above the real header (common in exported spreadsheets).
+
+    When the first non-empty row names no coordinate columns but one of the
+    next ten does, that row is the header; the rows above it are reported.
+    """
+    if _has_xy(map_columns(raw.header, fields, vocab, source=label)):
+        return raw
+    for pos, (line, cells) in enumerate(raw.records[:10]):
+        header = tuple(c or "" for c in cells)
+        try:
+            found = _has_xy(map_columns(header, fields, vocab, source=label))
+        except SiteImportError:
+            found = False
+        if found:
+            out.warn(raw.header_row, "", "preamble_row")
+            for skipped, _ in raw.records[:pos]:
+                out.warn(skipped, "", "preamble_row")
+            blank = tuple(b for b in raw.blank_rows if b > line)
+            return RawTable(
+                header, raw.records[pos + 1 :], raw.encoding, line, raw.delimiter, blank,
+                raw.formula_cells,
+            )  # fmt: skip
+    return raw
+
+
+def _validate(
+    raw: RawTable, table_kind: TableKind, label: str, crs: str, vocab: Vocabulary
+) -> ImportResult:
+    out = _Collector()
+    fields = _SITE_FIELDS if table_kind == "sites" else _DEMAND_FIELDS
+    raw = _find_header(raw, fields, vocab, label, out)
+    cols = map_columns(raw.header, fields, vocab, source=label)
+    id_field = "site_id" if table_kind == "sites" else "demand_id"
+    hrow = raw.header_row
+
+    def col_name(f: str) -> str:
+        return raw.header[cols[f]] if f in cols else f
+
+    has_xy = _has_xy(cols)
+    required = ["lon/lat"] if not has_xy else []
+    if table_kind == "demand" and "weight" not in cols:
+        required.append("weight")
+    if required:
+        need = f"{', '.join(required)} (header: {', '.join(raw.header)})"
+        raise _input_error("missing_column", file=label, row=hrow, value=need)
+
+    # Coordinate system: as declared, else from the header, else WGS-84 with a warning.
+    try:
+        declared = coords.normalise_crs_name(crs) if crs and crs.lower() != "auto" else "auto"
+    except ValueError:
+        raise SiteImportError(
+            f"未知的坐标系 {crs!r}（可用：auto、wgs84、gcj02、bd09）",
+            f"unknown coordinate system {crs!r} (use auto, wgs84, gcj02 or bd09)",
+            file=label,
+        ) from None
+    if declared == "auto":
+        hints = {
+            h for f in ("lon", "lat", "lonlat") if f in cols if (h := _crs_hint(col_name(f)))
+        }
+        if len(hints) == 1:
+            declared = hints.pop()
+            out.warn(hrow, col_name("lon" if "lon" in cols else "lonlat"), "crs_from_header",
+                     crs=declared)  # fmt: skip
+        else:
+            declared = "wgs84"
+            out.warn(hrow, col_name("lon" if "lon" in cols else "lonlat"), "crs_assumed")
+
+    for line in raw.blank_rows:
+        out.warn(line, "", "blank_row")
+    cells_by_line = dict(raw.records)
+    for line, col in raw.formula_cells:
+        if line in cells_by_line and col < len(raw.header):
+            value = cells_by_line[line][col]
+            out.warn(line, raw.header[col], "formula_as_text", value=value)
+
+    lon_name = col_name("lon" if "lon" in cols else "lonlat")
+    parsed = _parse_coordinates(raw, cols, out, declared)
+    _check_swaps(parsed, out, lon_name, declared)
+
+    width = max([len(raw.header)] + [len(c) for _, c in raw.records])
+    extras = _extra_names(raw.header, set(cols.values()), width)
+    if table_kind == "sites" and "status" not in cols:
+        out.warn(hrow, "", "no_status_column")
+
+    rows: list[dict[str, Any]] = []
+    for line, cells in raw.records:
+
+        def cell(f: str, cells: tuple[str | None, ...] = cells) -> str | None:
+            idx = cols.get(f)
+            return cells[idx] if idx is not None and idx < len(cells) else None
+
+        if len(cells) > len(raw.header):
+            out.warn(line, "", "extra_cells", value=len(cells) - len(raw.header))
+        rec: dict[str, Any] = {"source_row": line}
+        rec[id_field] = _key_text(cell(id_field))
+        rec["name"] = cell("name")
+        rec["county"] = _key_text(cell("county"))
+        rec["township"] = _key_text(cell("township"))
+        if table_kind == "sites":
+            _site_fields(rec, cell, col_name, line, out, vocab, has_status="status" in cols)
+        else:
+            _demand_fields(rec, cell, col_name, line, out)
+        for idx, extra in extras:
+            rec[extra] = cells[idx] if idx < len(cells) else None
+        if line in parsed:
+            rec["lon"], rec["lat"] = parsed[line]
+        rows.append(rec)
+
+    accepted = [r for r in rows if r["source_row"] not in out.rejected]
+    _assign_ids(accepted, id_field, out, col_name(id_field) if id_field in cols else id_field)
+    accepted = [r for r in accepted if r["source_row"] not in out.rejected]
+
+    table = _to_frame(accepted, table_kind, declared, [e for _, e in extras])
+    if declared in ("gcj02", "bd09") and len(table):
+        outside = ~coords.in_china(table["lon"].to_numpy(), table["lat"].to_numpy())
+        for line in table.loc[outside, "source_row"]:
+            out.warn(int(line), lon_name, "outside_china", crs=declared)
+    issues = tuple(sorted(out.issues, key=lambda i: (i.row, i.severity != "error", i.column)))
+    return ImportResult(
+        table=table,
+        issues=issues,
+        source=label,
+        table_kind=table_kind,
+        encoding=raw.encoding,
+        crs=declared,
+        rows_read=len(raw.records),
+        rows_rejected=len(raw.records) - len(table),
+        column_map={f: raw.header[i] for f, i in cols.items()},
+    )
+
+
+def _site_fields(
+    rec: dict[str, Any],
+    cell: Any,
+    col_name: Any,
+    line: int,
+    out: _Collector,
+    vocab: Vocabulary,
+    *,
+    has_status: bool,
+) -> None:
+    name = rec["name"]
+    if name is None:
+        out.warn(line, col_name("name"), "missing_name")
+    known_kinds = "、".join(vocab.known("kinds"))
+    kind_s = cell("kind")
+    kind = vocab.lookup("kinds", kind_s) if kind_s else None
+    if kind_s and kind is None:
+        kind = vocab.find_in_text("kinds", kind_s)
+        if kind is None:
+            out.error(line, col_name("kind"), "unknown_kind", value=kind_s, known=known_kinds)
+    elif kind_s is None:
+        kind = vocab.find_in_text("kinds", name) if name else None
+        if kind is None:
+            out.error(line, col_name("kind"), "missing_kind")
+        else:
+            out.warn(line, col_name("kind"), "kind_inferred", value=kind)
+    rec["kind"] = kind
+
+    level_s, grade_s = cell("level"), cell("grade")
+    level = vocab.lookup("levels", level_s) if level_s else None
+    grade = vocab.lookup("grades", grade_s) if grade_s else None
+    if grade_s and grade is None:
+        known = "、".join(vocab.known("grades"))
+        out.warn(line, col_name("grade"), "unknown_grade", value=grade_s, known=known)
+    default_level = vocab.kinds[kind].default_level if kind in vocab.kinds else None
+    if kind == "reading_room" and level_s and grade_s is None:
+        # A reading room's 级别 is usually its award grade (国家级/省级/市级).
+        as_grade = vocab.lookup("grades", level_s)
+        if as_grade is not None:
+            grade, level, level_s = as_grade, None, None
+    if level_s and level is None:
+        known = "、".join(vocab.known("levels"))
+        out.error(line, col_name("level"), "unknown_level", value=level_s, known=known)
+    elif level is None and kind is not None:
+        if default_level:
+            level = default_level
+            out.warn(line, col_name("level"), "level_defaulted", value=default_level)
+        else:
+            out.error(line, col_name("level"), "missing_level")
+    rec["level"] = level
+    rec["grade"] = grade
+
+    status_s = cell("status")
+    if status_s is None:
+        rec["status"] = "existing"
+        if has_status:
+            out.warn(line, col_name("status"), "status_defaulted")
+    else:
+        status = vocab.lookup("statuses", status_s)
+        if status is None:
+            known = "、".join(vocab.known("statuses"))
+            out.error(line, col_name("status"), "unknown_status", value=status_s, known=known)
+        rec["status"] = status
+
+    cap_s = cell("capacity")
+    rec["capacity"] = None
+    if cap_s is not None:
+        try:
+            cap = parse_number(cap_s)
+        except ValueError:
+            out.warn(line, col_name("capacity"), "bad_number", value=cap_s)
+        else:
+            if cap < 0:
+                out.warn(line, col_name("capacity"), "negative_number", value=cap_s)
+            else:
+                rec["capacity"] = cap
+
+
+def _demand_fields(
+    rec: dict[str, Any], cell: Any, col_name: Any, line: int, out: _Collector
+) -> None:
+    weight_s = cell("weight")
+    rec["weight"] = None
+    if weight_s is None:
+        out.error(line, col_name("weight"), "missing_weight")
+        return
+    try:
+        weight = parse_number(weight_s)
+    except ValueError:
+        out.error(line, col_name("weight"), "bad_number", value=weight_s)
+        return
+    if weight < 0:
+        out.error(line, col_name("weight"), "negative_number", value=weight_s)
+        return
+    rec["weight"] = weight
+
+
+def _assign_ids(rows: list[dict[str, Any]], id_field: str, out: _Collector, column: str) -> None:
+    """Reject duplicate ids (naming the first row) and generate missing ones."""
+    first: dict[str, dict[str, Any]] = {}
+    for rec in rows:
+        ident = rec[id_field]
+        if ident is None:
+            continue
+        if ident in first:
+            prev = first[ident]
+            same = {k: v for k, v in prev.items() if k != "source_row"} == {
+                k: v for k, v in rec.items() if k != "source_row"
+            }
+            code = "duplicate_row" if same else "duplicate_id"
+            out.error(rec["source_row"], column, code, value=ident, first=prev["source_row"])
+        else:
+            first[ident] = rec
+    prefix = "S" if id_field == "site_id" else "D"
+    for rec in rows:
+        if rec[id_field] is None:
+            candidate, n = f"{prefix}-row{rec['source_row']}", 2
+            while candidate in first:
+                candidate, n = f"{prefix}-row{rec['source_row']}-{n}", n + 1
+            rec[id_field] = candidate
+            first[candidate] = rec
+            out.warn(rec["source_row"], column, "missing_id", value=candidate)
+
+
+def _to_frame(
+    rows: list[dict[str, Any]], table_kind: TableKind, declared: str, extras: list[str]
+) -> gpd.GeoDataFrame:
+    canonical = [*SITE_COLUMNS, "grade"] if table_kind == "sites" else list(DEMAND_COLUMNS)
+    columns = [*canonical, *extras, "source_row"]
+    frame = pd.DataFrame(rows, columns=columns)
+    text_cols = [c for c in columns if c not in ("capacity", "weight", "lon", "lat", "source_row")]
+    for c in text_cols:
+        frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    for c in ("capacity", "weight"):
+        if c in frame:
+            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    frame["source_row"] = frame["source_row"].astype("int64")
+    lon = frame["lon"].to_numpy(dtype="float64")
+    lat = frame["lat"].to_numpy(dtype="float64")
+    if declared != "wgs84" and len(frame):
+        lon, lat = coords.convert(lon, lat, declared, "wgs84")
+    frame["lon"], frame["lat"] = np.round(lon, 9), np.round(lat, 9)
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326"
+    )
+
+
+def import_sites(source: str | Path | bytes, **kwargs: Any) -> ImportResult:
+    """Import a site table (see :func:`import_table`)."""
+    return import_table(source, "sites", **kwargs)
+
+
+def import_demand(source: str | Path | bytes, **kwargs: Any) -> ImportResult:
+    """Import a demand table (see :func:`import_table`)."""
+    return import_table(source, "demand", **kwargs)

@@ -1,0 +1,409 @@
+"""Importing site and demand tables as planners really have them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
+from geo.errors import SiteImportError
+from geo.tables import import_demand, import_sites
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data/examples/sites_gbk_gcj02.csv"
+TRUTH = Path(__file__).resolve().parent / "data/sites_gbk_gcj02_truth.csv"
+HOSTILE = ("<img src=x onerror=alert(1)>", '=HYPERLINK("http://example.com","点我")')
+
+
+def metres(lon1, lat1, lon2, lat2):
+    lat = np.radians((np.asarray(lat1) + np.asarray(lat2)) / 2)
+    dx = (np.asarray(lon1) - np.asarray(lon2)) * 111_320 * np.cos(lat)
+    dy = (np.asarray(lat1) - np.asarray(lat2)) * 110_574
+    return np.hypot(dx, dy)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "planning.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def csv_bytes(rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ",") -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+# ---------------------------------------------------------------- the done-when case
+
+
+def test_cli_gbk_gcj02_file_positions_rows_and_hostile_names(tmp_path: Path) -> None:
+    """GBK, Chinese headers, GCJ-02: valid sites within 1 m, bad rows by line number."""
+    assert SAMPLE.read_bytes().decode("gbk")  # really GBK, not UTF-8
+    with pytest.raises(UnicodeDecodeError):
+        SAMPLE.read_bytes().decode("utf-8")
+    out, report = tmp_path / "sites.geojson", tmp_path / "report.json"
+    proc = run_cli("import", str(SAMPLE), "--crs", "gcj02", "--out", str(out), "--report", str(report))
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(report.read_text(encoding="utf-8"))
+    truth = pd.read_csv(TRUTH, dtype={"site_id": str})
+    assert rep["crs"] == "gcj02"
+    assert rep["encoding"] in ("gb18030", "gbk")
+    assert rep["rows_read"] == len(truth)
+    assert rep["rows_imported"] == int((truth["expect"] == "imported").sum())
+    assert rep["rows_rejected"] == int((truth["expect"] == "rejected").sum())
+    errors = {i["row"]: i for i in rep["issues"] if i["severity"] == "error"}
+    assert set(errors) == set(truth.loc[truth["expect"] == "rejected", "line"])
+    for issue in rep["issues"]:
+        assert set(issue) >= {"row", "column", "code", "message"}
+        assert " / " in issue["message"]  # Chinese / English
+    # the rejected rows say why, in the right column
+    by_fault = dict(zip(truth["fault"], truth["line"], strict=True))
+    assert errors[by_fault["missing_lat"]]["column"] == "纬度"
+    assert errors[by_fault["out_of_range"]]["code"] == "out_of_range"
+    assert errors[by_fault["duplicate_id"]]["code"] == "duplicate_id"
+    assert errors[by_fault["unknown_kind"]]["column"] == "类型"
+    warned = {(i["row"], i["code"]) for i in rep["issues"] if i["severity"] == "warning"}
+    assert (by_fault["swapped"], "swapped_lonlat") in warned
+
+    table = gpd.read_file(out)
+    assert table.crs.to_epsg() == 4326
+    merged = table.merge(truth, left_on="source_row", right_on="line")
+    assert len(merged) == rep["rows_imported"]
+    dist = metres(merged["lon_x"], merged["lat_x"], merged["lon_y"], merged["lat_y"])
+    assert dist.max() < 1.0, dist
+    geo_dist = metres(table.geometry.x, table.geometry.y, table["lon"], table["lat"])
+    assert geo_dist.max() < 1e-6
+    names = set(table["name"])
+    for name in HOSTILE:
+        assert name in names
+    assert table["site_id"].is_unique
+    assert "001" in set(table["site_id"])  # leading zeros kept
+
+
+def test_cli_prints_file_row_and_column_for_rejected_rows() -> None:
+    proc = run_cli("import", str(SAMPLE), "--crs", "gcj02")
+    assert proc.returncode == 0
+    assert "sites_gbk_gcj02.csv, row 9, column 纬度" in proc.stderr
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    assert run_cli("import", str(tmp_path / "missing.csv")).returncode == 2
+    bad = tmp_path / "no_coords.csv"
+    bad.write_text("名称,类型\n甲,职工服务站\n", encoding="utf-8")
+    proc = run_cli("import", str(bad))
+    assert proc.returncode == 2
+    assert "no_coords.csv" in proc.stderr and "row 1" in proc.stderr
+    assert "缺少必需的列" in proc.stderr and "required column missing" in proc.stderr
+    allbad = tmp_path / "allbad.csv"
+    allbad.write_text("名称,类型,级别,经度,纬度\n甲,职工服务站,乡镇级,abc,26\n", encoding="utf-8")
+    assert run_cli("import", str(allbad)).returncode == 2
+    assert run_cli("import", str(SAMPLE), "--crs", "gcj02", "--strict").returncode == 2
+    assert run_cli("import", str(SAMPLE), "--crs", "mars").returncode == 2
+    assert run_cli("import", str(SAMPLE), "--out", str(tmp_path / "x.shp")).returncode == 2
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".csv"])
+def test_cli_writes_gpkg_and_excel_safe_csv(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"sites{suffix}"
+    assert run_cli("import", str(SAMPLE), "--crs", "gcj02", "--out", str(out)).returncode == 0
+    if suffix == ".gpkg":
+        table = gpd.read_file(out)
+        assert set(HOSTILE) <= set(table["name"])
+        assert table["site_id"].tolist()[0] == "001"
+    else:
+        raw = out.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        table = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+        assert "'" + HOSTILE[1] in set(table["name"])  # neutralised for Excel
+        assert HOSTILE[0] in set(table["name"])
+        # and servicenet reads its own export back exactly
+        again = import_sites(out, crs="wgs84")
+        assert set(HOSTILE) <= set(again.table["name"])
+
+
+# ---------------------------------------------------------------- encodings and formats
+
+HEADER_ZH = ["编号", "名称", "类型", "级别", "所属县区", "乡镇街道", "经度", "纬度", "状态", "容量"]
+ROW_ZH = ["A01", "沙溪镇职工服务站", "职工服务站", "乡镇级", "三元区", "沙溪镇", "117.6", "26.2", "现有", "800"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_encodings_detected(encoding: str) -> None:
+    res = import_sites(csv_bytes([HEADER_ZH, ROW_ZH], encoding), name="x.csv", crs="wgs84")
+    assert res.rows_imported == 1
+    assert res.table.loc[0, "name"] == "沙溪镇职工服务站"
+    expected = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "utf-16": "utf-16"}
+    assert res.encoding == expected.get(encoding, "gb18030")
+
+
+def test_encoding_override_and_undecodable() -> None:
+    data = csv_bytes([HEADER_ZH, ROW_ZH], "gbk")
+    assert import_sites(data, name="x.csv", encoding="gbk").encoding == "gbk"
+    with pytest.raises(SiteImportError) as err:
+        import_sites(data, name="x.csv", encoding="utf-8")
+    assert "row 1" in err.value.message and "x.csv" in err.value.message
+    with pytest.raises(SiteImportError, match="unknown encoding"):
+        import_sites(data, name="x.csv", encoding="klingon")
+    with pytest.raises(SiteImportError, match="neither UTF-8 nor GB18030"):
+        import_sites(b"name,lon,lat\n\x80\xff\xfe\x81,1,2\n", name="x.csv")
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_delimiters_sniffed(delimiter: str) -> None:
+    rows = [HEADER_ZH, ROW_ZH, ["A02", "某站，含逗号", "职工书屋", "", "", "", "117.5", "26.3", "", ""]]
+    res = import_sites(csv_bytes(rows, delimiter=delimiter), name="x.csv", crs="wgs84")
+    assert res.rows_imported == 2
+    assert res.table.loc[1, "name"] == "某站，含逗号"
+
+
+def test_english_headers_with_stray_spaces_brackets_and_case() -> None:
+    rows = [
+        [" Site ID ", "NAME", "Kind", "level ", "County", "Township", "Lng (GCJ-02)", "Lat（GCJ-02）", "Status", "Capacity"],
+        ["7", "Station", "service_center", "township", "Sanyuan", "Shaxi", "117.6", "26.2", "existing", "1,000"],
+    ]  # fmt: skip
+    res = import_sites(csv_bytes(rows), name="x.csv")
+    assert res.rows_imported == 1
+    assert res.crs == "gcj02"  # from the header note
+    assert res.column_map["lon"] == "Lng (GCJ-02)"
+    assert res.table.loc[0, "capacity"] == 1000
+    assert any(i.code == "crs_from_header" for i in res.issues)
+
+
+def test_fullwidth_digits_nfkc_and_text_kept_exactly() -> None:
+    rows = [HEADER_ZH, ["Ａ０１", "  名称　前后有空格  ", "职工服务站", "乡镇级", "三元区", "沙溪镇", "１１７．６", "２６．２", "现有", "８００"]]
+    res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
+    row = res.table.iloc[0]
+    assert (row["lon"], row["lat"], row["capacity"]) == (117.6, 26.2, 800.0)
+    assert row["name"] == "  名称　前后有空格  "  # text as written
+    assert row["site_id"] == "Ａ０１"
+
+
+def test_xlsx_with_numbers_formulas_and_leading_zero_ids(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["说明：本表由高德坐标拾取"])  # a title row above the header is common
+    ws.append([])
+    ws.append(HEADER_ZH)
+    ws.append(["007", "甲站", "职工服务站", "乡镇级", "三元区", "沙溪镇", 117.6, 26.2, "现有", 800])
+    ws.append([12, "乙站", "职工书屋", "市级", "三元区", "沙溪镇", 117.61, 26.21, None, None])
+    path = tmp_path / "sites.xlsx"
+    book.save(path)
+    res = import_sites(path, crs="wgs84")
+    assert res.rows_imported == 2
+    assert res.table["site_id"].tolist() == ["007", "12"]
+    assert res.table["source_row"].tolist() == [4, 5]
+    assert [(i.row, i.code) for i in res.issues if i.code == "preamble_row"] == [(1, "preamble_row")]
+
+
+def test_xlsx_plain(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(HEADER_ZH)
+    ws.append(["007", "甲站", "职工服务站", "乡镇级", "三元区", "沙溪镇", 117.6, 26.2, "现有", 800])
+    ws.append([])
+    ws.append([12, "乙站", "职工书屋", "市级", "三元区", "沙溪镇", 117.61, 26.21, None, None])
+    ws.append([13, HOSTILE[1], "职工书屋", "省级", "三元区", "沙溪镇", 117.62, 26.22, "在建", None])
+    ws.append([14, HOSTILE[1], "职工书屋", "省级", "三元区", "沙溪镇", 117.63, 26.23, "在建", None])
+    ws.cell(row=6, column=2).data_type = "s"  # typed as text in Excel: a string cell
+    path = tmp_path / "sites.xlsx"
+    book.save(path)
+    res = import_sites(path, crs="wgs84")
+    assert res.encoding == "xlsx"
+    assert res.rows_read == 4 and res.rows_imported == 4
+    t = res.table
+    assert t["site_id"].tolist() == ["007", "12", "13", "14"]
+    assert t["source_row"].tolist() == [2, 4, 5, 6]
+    assert t.loc[3, "name"] == HOSTILE[1]
+    assert [(i.row, i.code) for i in res.issues if i.code == "formula_as_text"] == [(5, "formula_as_text")]
+    assert t.loc[1, "grade"] == "city" and t.loc[1, "level"] == "community"
+    assert t.loc[2, "name"] == HOSTILE[1] and t.loc[2, "status"] == "under_construction"
+    assert [i.row for i in res.issues if i.code == "blank_row"] == [3]
+
+
+def test_old_xls_and_broken_xlsx_refused(tmp_path: Path) -> None:
+    with pytest.raises(SiteImportError, match="xls"):
+        import_sites(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, name="a.xls")
+    with pytest.raises(SiteImportError, match="XLSX"):
+        import_sites(b"PK\x03\x04garbage", name="a.xlsx")
+
+
+# ---------------------------------------------------------------- coordinates
+
+
+def test_bd09_and_combined_lonlat_column() -> None:
+    lon, lat = 117.6086, 26.2675
+    blon, blat = (float(v) for v in wgs84_to_bd09(lon, lat))
+    rows = [["名称", "类型", "级别", "经纬度"], ["甲", "职工服务站", "乡镇级", f"{blon:.7f},{blat:.7f}"]]
+    res = import_sites(csv_bytes(rows), name="x.csv", crs="bd09")
+    t = res.table
+    assert metres(t["lon"], t["lat"], lon, lat)[0] < 0.05
+
+
+def test_crs_assumed_is_reported() -> None:
+    res = import_sites(csv_bytes([HEADER_ZH, ROW_ZH]), name="x.csv")
+    assert res.crs == "wgs84"
+    assert [i.code for i in res.issues if i.row == 1] == ["crs_assumed"]
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "code"),
+    [
+        ("", "26.2", "missing_coordinate"),
+        ("117.6", "", "missing_coordinate"),
+        ("abc", "26.2", "bad_coordinate"),
+        ("0", "0", "zero_coordinate"),
+        ("200", "26", "out_of_range"),
+        ("117.6", "95", "out_of_range"),
+        ("13095523.6", "3038561.2", "projected_coordinate"),
+    ],
+)
+def test_bad_coordinates_rejected(lon: str, lat: str, code: str) -> None:
+    row = [*ROW_ZH[:6], lon, lat, *ROW_ZH[8:]]
+    res = import_sites(csv_bytes([HEADER_ZH, ROW_ZH, row]), name="x.csv", crs="wgs84")
+    assert res.rows_imported == 1 and res.rows_rejected == 1
+    [issue] = [i for i in res.issues if i.severity == "error"]
+    assert (issue.row, issue.code) == (3, code)
+
+
+def test_swapped_pairs_fixed_and_reported() -> None:
+    rows = [HEADER_ZH, ROW_ZH, [*ROW_ZH[:6], "26.2", "117.6", *ROW_ZH[8:]]]
+    rows[2][0] = "A02"
+    res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
+    assert res.rows_imported == 2
+    assert res.table.loc[1, "lon"] == 117.6
+    assert [(i.row, i.code) for i in res.issues if i.code == "swapped_lonlat"] == [(3, "swapped_lonlat")]
+
+
+def test_swap_outside_china_by_majority() -> None:
+    rows = [["name", "kind", "level", "lon", "lat"]]
+    rows += [[f"L{i}", "reading_room", "community", f"{24.9 + i / 100}", f"{60.17 + i / 100}"] for i in range(6)]
+    rows.append(["swapped", "reading_room", "community", "60.2", "24.95"])
+    res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
+    assert res.table["lon"].max() < 25 and res.rows_imported == 7
+
+
+# ---------------------------------------------------------------- vocabularies and rows
+
+
+def test_kinds_levels_statuses_from_vocabulary() -> None:
+    rows = [
+        ["名称", "类型", "级别", "经度", "纬度", "状态"],
+        ["a", "职工服务中心", "市级", "117.6", "26.2", "运行"],
+        ["b", "职工文体中心", "园区级", "117.6", "26.2", "拟建"],
+        ["c", "工人文化宫", "县区级", "117.6", "26.2", "在建"],
+        ["d", "职工书屋", "国家级", "117.6", "26.2", "停用"],
+        ["e", "职工服务站", "村级", "117.6", "26.2", "已建"],
+        ["f", "职工服务站", "企业级", "117.6", "26.2", ""],
+        ["三明市某某职工服务站", "", "街道级", "117.6", "26.2", "现有"],
+    ]
+    res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
+    t = res.table
+    assert t["kind"].tolist() == [
+        "service_center", "cultural_center", "workers_palace", "reading_room",
+        "service_center", "service_center", "service_center",
+    ]  # fmt: skip
+    assert t["level"].tolist() == ["city", "park", "county", "community", "community", "park", "township"]
+    assert t["status"].tolist() == ["existing", "planned", "under_construction", "closed", "existing", "existing", "existing"]
+    assert t.loc[3, "grade"] == "national"
+    codes = {(i.row, i.code) for i in res.issues}
+    assert (7, "status_defaulted") in codes and (8, "kind_inferred") in codes
+
+
+def test_no_status_column_means_existing_and_says_so() -> None:
+    rows = [["名称", "类型", "级别", "经度", "纬度"], ["a", "职工服务站", "乡镇级", "117.6", "26.2"]]
+    res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
+    assert res.table.loc[0, "status"] == "existing"
+    assert any(i.code == "no_status_column" for i in res.issues)
+
+
+def test_unknown_level_status_and_missing_level_rejected() -> None:
+    rows = [
+        ["名称", "类型", "级别", "经度", "纬度", "状态"],
+        ["a", "职工服务站", "宇宙级", "117.6", "26.2", "现有"],
+        ["b", "职工服务站", "乡镇级", "117.6", "26.2", "荒废"],
+        ["c", "职工服务站", "", "117.6", "26.2", "现有"],
+        ["d", "职工书屋", "", "117.6", "26.2", "现有"],
+    ]
+    res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
+    errors = [(i.row, i.code) for i in res.issues if i.severity == "error"]
+    assert errors == [(2, "unknown_level"), (3, "unknown_status"), (4, "missing_level")]
+    assert res.table["name"].tolist() == ["d"]  # reading rooms default to community
+
+
+def test_duplicates_blank_rows_extra_cells_and_generated_ids() -> None:
+    text = (
+        "编号,名称,类型,级别,经度,纬度\n"
+        "1,a,职工服务站,乡镇级,117.6,26.2\n"
+        "\n"
+        "1,a,职工服务站,乡镇级,117.6,26.2\n"
+        "1,b,职工服务站,乡镇级,117.7,26.2\n"
+        ",c,职工服务站,乡镇级,117.8,26.2,多出来的\n"
+        ",,,,,\n"
+        '"2","多行\n名称",职工服务站,乡镇级,117.9,26.2\n'
+        "3,e,职工服务站,乡镇级,117.9,26.3\n"
+    )
+    res = import_sites(text.encode(), name="x.csv", crs="wgs84")
+    codes = [(i.row, i.code) for i in res.issues]
+    assert (3, "blank_row") in codes and (7, "blank_row") in codes
+    assert (4, "duplicate_row") in codes and (5, "duplicate_id") in codes
+    assert (6, "extra_cells") in codes and (6, "missing_id") in codes
+    t = res.table
+    assert t["site_id"].is_unique
+    assert t["source_row"].tolist() == [2, 6, 8, 10]  # multi-line cell: the row starts on line 8
+    assert t.loc[2, "name"] == "多行\n名称"
+    assert t.loc[1, "column_7"] == "多出来的"
+    assert res.rows_read == 6 and res.rows_rejected == 2
+
+
+def test_missing_required_columns_is_a_file_error() -> None:
+    with pytest.raises(SiteImportError) as err:
+        import_sites(csv_bytes([["名称", "地址"], ["a", "b"]]), name="s.csv")
+    assert err.value.row == 1 and err.value.file == "s.csv"
+    with pytest.raises(SiteImportError, match="no header"):
+        import_sites(b"\n\n", name="s.csv")
+    with pytest.raises(SiteImportError, match="several columns"):
+        import_sites(csv_bytes([["名称", "经度", "经度", "纬度"], ["a", "1", "2", "3"]]), name="s.csv")
+
+
+def test_size_and_row_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import geo.textio as textio
+
+    monkeypatch.setattr(textio, "MAX_ROWS", 3)
+    rows = [HEADER_ZH] + [[f"{i}", *ROW_ZH[1:]] for i in range(5)]
+    with pytest.raises(SiteImportError, match="more than 3 rows"):
+        import_sites(csv_bytes(rows), name="big.csv")
+    monkeypatch.setattr(textio, "MAX_FILE_BYTES", 100)
+    with pytest.raises(SiteImportError, match="too large"):
+        import_sites(csv_bytes(rows), name="big.csv")
+
+
+def test_demand_import_weights() -> None:
+    rows = [
+        ["编号", "名称", "人数", "所属县区", "乡镇", "经度", "纬度"],
+        ["D1", "沙溪镇", "3.2万", "三元区", "沙溪镇", "117.6", "26.2"],
+        ["D2", "莘口镇", "", "三元区", "莘口镇", "117.5", "26.1"],
+        ["D3", "岩前镇", "-5", "三元区", "岩前镇", "117.5", "26.1"],
+        ["D4", "中村乡", "0", "三元区", "中村乡", "117.5", "26.1"],
+    ]
+    res = import_demand(csv_bytes(rows), name="d.csv", crs="wgs84")
+    assert res.table["weight"].tolist() == [32000.0, 0.0]
+    assert [(i.row, i.code) for i in res.issues if i.severity == "error"] == [
+        (3, "missing_weight"), (4, "negative_number"),
+    ]  # fmt: skip
+    with pytest.raises(SiteImportError, match="weight"):
+        import_demand(csv_bytes([["名称", "经度", "纬度"], ["a", "1", "2"]]), name="d.csv")
