@@ -27,14 +27,20 @@ from geo.vocab import Vocabulary, bracket_note, load_vocabulary, normalise_key
 TableKind = Literal["sites", "demand"]
 
 SITE_COLUMNS = (
-    "site_id", "name", "kind", "level", "county", "township", "status", "capacity", "lon", "lat",
-)  # fmt: skip
+    "site_id",
+    "name",
+    "kind",
+    "level",
+    "county",
+    "township",
+    "status",
+    "capacity",
+    "lon",
+    "lat",
+)
 DEMAND_COLUMNS = ("demand_id", "name", "weight", "county", "township", "lon", "lat")
-_SITE_FIELDS = (
-    "site_id", "name", "kind", "level", "grade", "county", "township", "status", "capacity",
-    "lon", "lat", "lonlat",
-)  # fmt: skip
-_DEMAND_FIELDS = ("demand_id", "name", "weight", "county", "township", "lon", "lat", "lonlat")
+_SITE_FIELDS = (*SITE_COLUMNS, "grade", "lonlat")
+_DEMAND_FIELDS = (*DEMAND_COLUMNS, "lonlat")
 # China's rough box, as used by the GCJ-02 rule (see geo.coords.in_china).
 _CHINA = (72.004, 137.8347, 0.8293, 55.8271)
 _CRS_TOKENS = {
@@ -142,6 +148,8 @@ class ImportIssue:
     code: str
     message: str
     severity: Literal["error", "warning"] = "error"
+    zh: str = ""
+    en: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The issue as written to the JSON report."""
@@ -188,11 +196,6 @@ class ImportResult:
         }
 
 
-def _message(code: str, **kw: Any) -> str:
-    zh, en = MESSAGES[code]
-    return f"{zh.format(**kw)} / {en.format(**kw)}"
-
-
 def _input_error(
     code: str, *, file: str, row: int | None = None, column: str | None = None, **kw: Any
 ) -> SiteImportError:
@@ -205,12 +208,18 @@ class _Collector:
         self.issues: list[ImportIssue] = []
         self.rejected: set[int] = set()
 
+    def _add(
+        self, row: int, column: str, code: str, severity: Literal["error", "warning"], **kw: Any
+    ) -> None:
+        zh, en = (part.format(**kw) for part in MESSAGES[code])
+        self.issues.append(ImportIssue(row, column, code, f"{zh} / {en}", severity, zh, en))
+
     def error(self, row: int, column: str, code: str, **kw: Any) -> None:
-        self.issues.append(ImportIssue(row, column, code, _message(code, **kw), "error"))
+        self._add(row, column, code, "error", **kw)
         self.rejected.add(row)
 
     def warn(self, row: int, column: str, code: str, **kw: Any) -> None:
-        self.issues.append(ImportIssue(row, column, code, _message(code, **kw), "warning"))
+        self._add(row, column, code, "warning", **kw)
 
 
 def _crs_hint(header: str) -> str | None:
@@ -258,9 +267,12 @@ def map_columns(
         if len(best[1]) > 1:
             cols = ", ".join(repr(list(header)[i]) for i in best[1])
             raise _input_error(
-                "ambiguous_column", file=source, column=list(header)[best[1][0]],
-                value=name, columns=cols,
-            )  # fmt: skip
+                "ambiguous_column",
+                file=source,
+                column=list(header)[best[1][0]],
+                value=name,
+                columns=cols,
+            )
         out[name] = best[1][0]
         taken.add(best[1][0])
     return out
@@ -325,10 +337,11 @@ def _parse_coordinates(
                 out.error(line, missing, "missing_coordinate")
                 continue
             else:
-                lon = _coordinate(lon_s, line, lon_col, out)
-                lat = _coordinate(lat_s, line, lat_col, out)
-                if lon is None or lat is None:
+                x = _coordinate(lon_s, line, lon_col, out)
+                y = _coordinate(lat_s, line, lat_col, out)
+                if x is None or y is None:
                     continue
+                lon, lat = x, y
         except ValueError:
             out.error(line, lon_col, "bad_coordinate", value=pair_s)
             continue
@@ -481,9 +494,14 @@ def _find_header(
                 out.warn(skipped, "", "preamble_row")
             blank = tuple(b for b in raw.blank_rows if b > line)
             return RawTable(
-                header, raw.records[pos + 1 :], raw.encoding, line, raw.delimiter, blank,
+                header,
+                raw.records[pos + 1 :],
+                raw.encoding,
+                line,
+                raw.delimiter,
+                blank,
                 raw.formula_cells,
-            )  # fmt: skip
+            )
     return raw
 
 
@@ -509,6 +527,7 @@ def _validate(
         raise _input_error("missing_column", file=label, row=hrow, value=need)
 
     # Coordinate system: as declared, else from the header, else WGS-84 with a warning.
+    declared: str
     try:
         declared = coords.normalise_crs_name(crs) if crs and crs.lower() != "auto" else "auto"
     except ValueError:
@@ -518,13 +537,15 @@ def _validate(
             file=label,
         ) from None
     if declared == "auto":
-        hints = {
-            h for f in ("lon", "lat", "lonlat") if f in cols if (h := _crs_hint(col_name(f)))
-        }
+        hints = {h for f in ("lon", "lat", "lonlat") if f in cols if (h := _crs_hint(col_name(f)))}
         if len(hints) == 1:
             declared = hints.pop()
-            out.warn(hrow, col_name("lon" if "lon" in cols else "lonlat"), "crs_from_header",
-                     crs=declared)  # fmt: skip
+            out.warn(
+                hrow,
+                col_name("lon" if "lon" in cols else "lonlat"),
+                "crs_from_header",
+                crs=declared,
+            )
         else:
             declared = "wgs84"
             out.warn(hrow, col_name("lon" if "lon" in cols else "lonlat"), "crs_assumed")

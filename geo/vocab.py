@@ -75,8 +75,10 @@ class Vocabulary:
         for term in terms.values():
             for spelling in term.spellings:
                 # Only multi-character Chinese or long terms: "市" alone is too weak.
-                if len(spelling) >= 3 and spelling in folded and (
-                    best is None or len(spelling) > best[0]
+                if (
+                    len(spelling) >= 3
+                    and spelling in folded
+                    and (best is None or len(spelling) > best[0])
                 ):
                     best = (len(spelling), term.code)
         return best[1] if best else None

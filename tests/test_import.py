@@ -15,7 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
+from geo.coords import wgs84_to_bd09
 from geo.errors import SiteImportError
 from geo.tables import import_demand, import_sites
 
@@ -57,7 +57,9 @@ def test_cli_gbk_gcj02_file_positions_rows_and_hostile_names(tmp_path: Path) -> 
     with pytest.raises(UnicodeDecodeError):
         SAMPLE.read_bytes().decode("utf-8")
     out, report = tmp_path / "sites.geojson", tmp_path / "report.json"
-    proc = run_cli("import", str(SAMPLE), "--crs", "gcj02", "--out", str(out), "--report", str(report))
+    proc = run_cli(
+        "import", str(SAMPLE), "--crs", "gcj02", "--out", str(out), "--report", str(report)
+    )
     assert proc.returncode == 0, proc.stderr
     rep = json.loads(report.read_text(encoding="utf-8"))
     truth = pd.read_csv(TRUTH, dtype={"site_id": str})
@@ -139,7 +141,18 @@ def test_cli_writes_gpkg_and_excel_safe_csv(tmp_path: Path, suffix: str) -> None
 # ---------------------------------------------------------------- encodings and formats
 
 HEADER_ZH = ["编号", "名称", "类型", "级别", "所属县区", "乡镇街道", "经度", "纬度", "状态", "容量"]
-ROW_ZH = ["A01", "沙溪镇职工服务站", "职工服务站", "乡镇级", "三元区", "沙溪镇", "117.6", "26.2", "现有", "800"]
+ROW_ZH = [
+    "A01",
+    "沙溪镇职工服务站",
+    "职工服务站",
+    "乡镇级",
+    "三元区",
+    "沙溪镇",
+    "117.6",
+    "26.2",
+    "现有",
+    "800",
+]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
@@ -165,7 +178,11 @@ def test_encoding_override_and_undecodable() -> None:
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_delimiters_sniffed(delimiter: str) -> None:
-    rows = [HEADER_ZH, ROW_ZH, ["A02", "某站，含逗号", "职工书屋", "", "", "", "117.5", "26.3", "", ""]]
+    rows = [
+        HEADER_ZH,
+        ROW_ZH,
+        ["A02", "某站，含逗号", "职工书屋", "", "", "", "117.5", "26.3", "", ""],
+    ]
     res = import_sites(csv_bytes(rows, delimiter=delimiter), name="x.csv", crs="wgs84")
     assert res.rows_imported == 2
     assert res.table.loc[1, "name"] == "某站，含逗号"
@@ -173,9 +190,31 @@ def test_delimiters_sniffed(delimiter: str) -> None:
 
 def test_english_headers_with_stray_spaces_brackets_and_case() -> None:
     rows = [
-        [" Site ID ", "NAME", "Kind", "level ", "County", "Township", "Lng (GCJ-02)", "Lat（GCJ-02）", "Status", "Capacity"],
-        ["7", "Station", "service_center", "township", "Sanyuan", "Shaxi", "117.6", "26.2", "existing", "1,000"],
-    ]  # fmt: skip
+        [
+            " Site ID ",
+            "NAME",
+            "Kind",
+            "level ",
+            "County",
+            "Township",
+            "Lng (GCJ-02)",
+            "Lat（GCJ-02）",
+            "Status",
+            "Capacity",
+        ],
+        [
+            "7",
+            "Station",
+            "service_center",
+            "township",
+            "Sanyuan",
+            "Shaxi",
+            "117.6",
+            "26.2",
+            "existing",
+            "1,000",
+        ],
+    ]
     res = import_sites(csv_bytes(rows), name="x.csv")
     assert res.rows_imported == 1
     assert res.crs == "gcj02"  # from the header note
@@ -185,7 +224,21 @@ def test_english_headers_with_stray_spaces_brackets_and_case() -> None:
 
 
 def test_fullwidth_digits_nfkc_and_text_kept_exactly() -> None:
-    rows = [HEADER_ZH, ["Ａ０１", "  名称　前后有空格  ", "职工服务站", "乡镇级", "三元区", "沙溪镇", "１１７．６", "２６．２", "现有", "８００"]]
+    rows = [
+        HEADER_ZH,
+        [
+            "Ａ０１",
+            "  名称　前后有空格  ",
+            "职工服务站",
+            "乡镇级",
+            "三元区",
+            "沙溪镇",
+            "１１７．６",
+            "２６．２",
+            "现有",
+            "８００",
+        ],
+    ]
     res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
     row = res.table.iloc[0]
     assert (row["lon"], row["lat"], row["capacity"]) == (117.6, 26.2, 800.0)
@@ -207,7 +260,9 @@ def test_xlsx_with_numbers_formulas_and_leading_zero_ids(tmp_path: Path) -> None
     assert res.rows_imported == 2
     assert res.table["site_id"].tolist() == ["007", "12"]
     assert res.table["source_row"].tolist() == [4, 5]
-    assert [(i.row, i.code) for i in res.issues if i.code == "preamble_row"] == [(1, "preamble_row")]
+    assert [(i.row, i.code) for i in res.issues if i.code == "preamble_row"] == [
+        (1, "preamble_row")
+    ]
 
 
 def test_xlsx_plain(tmp_path: Path) -> None:
@@ -229,7 +284,9 @@ def test_xlsx_plain(tmp_path: Path) -> None:
     assert t["site_id"].tolist() == ["007", "12", "13", "14"]
     assert t["source_row"].tolist() == [2, 4, 5, 6]
     assert t.loc[3, "name"] == HOSTILE[1]
-    assert [(i.row, i.code) for i in res.issues if i.code == "formula_as_text"] == [(5, "formula_as_text")]
+    assert [(i.row, i.code) for i in res.issues if i.code == "formula_as_text"] == [
+        (5, "formula_as_text")
+    ]
     assert t.loc[1, "grade"] == "city" and t.loc[1, "level"] == "community"
     assert t.loc[2, "name"] == HOSTILE[1] and t.loc[2, "status"] == "under_construction"
     assert [i.row for i in res.issues if i.code == "blank_row"] == [3]
@@ -248,7 +305,10 @@ def test_old_xls_and_broken_xlsx_refused(tmp_path: Path) -> None:
 def test_bd09_and_combined_lonlat_column() -> None:
     lon, lat = 117.6086, 26.2675
     blon, blat = (float(v) for v in wgs84_to_bd09(lon, lat))
-    rows = [["名称", "类型", "级别", "经纬度"], ["甲", "职工服务站", "乡镇级", f"{blon:.7f},{blat:.7f}"]]
+    rows = [
+        ["名称", "类型", "级别", "经纬度"],
+        ["甲", "职工服务站", "乡镇级", f"{blon:.7f},{blat:.7f}"],
+    ]
     res = import_sites(csv_bytes(rows), name="x.csv", crs="bd09")
     t = res.table
     assert metres(t["lon"], t["lat"], lon, lat)[0] < 0.05
@@ -286,12 +346,17 @@ def test_swapped_pairs_fixed_and_reported() -> None:
     res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
     assert res.rows_imported == 2
     assert res.table.loc[1, "lon"] == 117.6
-    assert [(i.row, i.code) for i in res.issues if i.code == "swapped_lonlat"] == [(3, "swapped_lonlat")]
+    assert [(i.row, i.code) for i in res.issues if i.code == "swapped_lonlat"] == [
+        (3, "swapped_lonlat")
+    ]
 
 
 def test_swap_outside_china_by_majority() -> None:
     rows = [["name", "kind", "level", "lon", "lat"]]
-    rows += [[f"L{i}", "reading_room", "community", f"{24.9 + i / 100}", f"{60.17 + i / 100}"] for i in range(6)]
+    rows += [
+        [f"L{i}", "reading_room", "community", f"{24.9 + i / 100}", f"{60.17 + i / 100}"]
+        for i in range(6)
+    ]
     rows.append(["swapped", "reading_room", "community", "60.2", "24.95"])
     res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
     assert res.table["lon"].max() < 25 and res.rows_imported == 7
@@ -314,18 +379,42 @@ def test_kinds_levels_statuses_from_vocabulary() -> None:
     res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
     t = res.table
     assert t["kind"].tolist() == [
-        "service_center", "cultural_center", "workers_palace", "reading_room",
-        "service_center", "service_center", "service_center",
-    ]  # fmt: skip
-    assert t["level"].tolist() == ["city", "park", "county", "community", "community", "park", "township"]
-    assert t["status"].tolist() == ["existing", "planned", "under_construction", "closed", "existing", "existing", "existing"]
+        "service_center",
+        "cultural_center",
+        "workers_palace",
+        "reading_room",
+        "service_center",
+        "service_center",
+        "service_center",
+    ]
+    assert t["level"].tolist() == [
+        "city",
+        "park",
+        "county",
+        "community",
+        "community",
+        "park",
+        "township",
+    ]
+    assert t["status"].tolist() == [
+        "existing",
+        "planned",
+        "under_construction",
+        "closed",
+        "existing",
+        "existing",
+        "existing",
+    ]
     assert t.loc[3, "grade"] == "national"
     codes = {(i.row, i.code) for i in res.issues}
     assert (7, "status_defaulted") in codes and (8, "kind_inferred") in codes
 
 
 def test_no_status_column_means_existing_and_says_so() -> None:
-    rows = [["名称", "类型", "级别", "经度", "纬度"], ["a", "职工服务站", "乡镇级", "117.6", "26.2"]]
+    rows = [
+        ["名称", "类型", "级别", "经度", "纬度"],
+        ["a", "职工服务站", "乡镇级", "117.6", "26.2"],
+    ]
     res = import_sites(csv_bytes(rows), name="x.csv", crs="wgs84")
     assert res.table.loc[0, "status"] == "existing"
     assert any(i.code == "no_status_column" for i in res.issues)
@@ -377,7 +466,9 @@ def test_missing_required_columns_is_a_file_error() -> None:
     with pytest.raises(SiteImportError, match="no header"):
         import_sites(b"\n\n", name="s.csv")
     with pytest.raises(SiteImportError, match="several columns"):
-        import_sites(csv_bytes([["名称", "经度", "经度", "纬度"], ["a", "1", "2", "3"]]), name="s.csv")
+        import_sites(
+            csv_bytes([["名称", "经度", "经度", "纬度"], ["a", "1", "2", "3"]]), name="s.csv"
+        )
 
 
 def test_size_and_row_limits(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -403,7 +494,8 @@ def test_demand_import_weights() -> None:
     res = import_demand(csv_bytes(rows), name="d.csv", crs="wgs84")
     assert res.table["weight"].tolist() == [32000.0, 0.0]
     assert [(i.row, i.code) for i in res.issues if i.severity == "error"] == [
-        (3, "missing_weight"), (4, "negative_number"),
-    ]  # fmt: skip
+        (3, "missing_weight"),
+        (4, "negative_number"),
+    ]
     with pytest.raises(SiteImportError, match="weight"):
         import_demand(csv_bytes([["名称", "经度", "纬度"], ["a", "1", "2"]]), name="d.csv")

@@ -1,0 +1,39 @@
+"""servicenet web app: ``streamlit run app.py`` (or ``servicenet app``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from geo.mapassets import install_map_assets
+from ui import state
+from ui.strings import LANGUAGES, text
+
+ROOT = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="servicenet", page_icon=":material/hub:", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def _assets() -> str:
+    # Normally done by `servicenet app` at set-up; repeated here (cheap, idempotent)
+    # so that a plain `streamlit run app.py` also serves maps offline.
+    return str(install_map_assets(ROOT / "static"))
+
+
+_assets()
+with st.sidebar:
+    st.radio(
+        text("language"),
+        LANGUAGES,
+        format_func=lambda c: "中文" if c == "zh" else "English",
+        horizontal=True,
+        key="lang",
+    )
+state.ensure_loaded()
+pages = [
+    st.Page("ui/pages/network.py", title=state.tr("page_map"), icon=":material/map:", default=True),
+    st.Page("ui/pages/importer.py", title=state.tr("page_import"), icon=":material/upload_file:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,356 @@
+"""Folium maps of a service network: one layer per kind and level, escaped popups.
+
+The map is built from tables and a set of display labels handed in by the
+caller (the app's string table), so this module holds no user-facing wording.
+Every user string goes through :func:`geo.safe.html_text`; element ids are
+made deterministic so the same inputs give byte-identical HTML.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import folium
+import geopandas as gpd
+import numpy as np
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from geo import coords
+from geo.mapassets import MapAssets, local_assets
+from geo.safe import html_text
+
+LEVEL_ORDER = ("city", "county", "township", "community", "park")
+KIND_ORDER = ("service_center", "workers_palace", "cultural_center", "reading_room")
+LEVEL_COLOURS = {
+    "city": "#b2182b",
+    "county": "#e66101",
+    "township": "#2166ac",
+    "community": "#1a9850",
+    "park": "#762a83",
+}
+KIND_RADIUS = {"service_center": 7, "workers_palace": 8, "cultural_center": 7, "reading_room": 4}
+LEVEL_RADIUS = {"city": 11, "county": 9}
+STATUS_FILL = {"existing": 0.85, "under_construction": 0.35, "planned": 0.1, "closed": 0.0}
+BASEMAPS = ("blank", "osm", "tianditu", "amap")
+_FALLBACK_COLOUR = "#555555"
+
+
+@dataclass(frozen=True)
+class MapLabels:
+    """Display words for a map, supplied by the caller's string table."""
+
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    levels: Mapping[str, str] = field(default_factory=dict)
+    statuses: Mapping[str, str] = field(default_factory=dict)
+    grades: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)
+    legend_title: str = "Levels"
+    legend_status: str = "Status"
+    demand_layer: str = "Demand"
+    basemaps: Mapping[str, str] = field(default_factory=dict)
+    attribution: str = ""
+
+    def word(self, table: str, code: Any) -> str:
+        """The display word for a code, the code itself when unknown."""
+        if code is None or (isinstance(code, float) and math.isnan(code)):
+            return ""
+        words: Mapping[str, str] = getattr(self, table)
+        return words.get(str(code), str(code))
+
+
+class _Legend(MacroElement):  # type: ignore[misc]
+    """A fixed HTML legend in the lower left of the map (pre-escaped HTML)."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="sn-legend" style="position:absolute;z-index:1000;bottom:18px;left:10px;
+            background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;
+            font:12px/1.45 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;
+            box-shadow:0 1px 4px rgba(0,0,0,.3)">{{ this.body }}</div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "Legend"
+        self.body = body
+
+
+class _MetricScale(MacroElement):  # type: ignore[misc]
+    """A metric-only scale bar in the lower right (clear of the legend)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, position: "bottomright"})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+def _walk(element: Any) -> Iterator[Any]:
+    yield element
+    for child in list(getattr(element, "_children", {}).values()):
+        yield from _walk(child)
+
+
+def _stable_ids(fmap: folium.Map) -> None:
+    """Replace folium's random element ids with counters (byte-identical HTML)."""
+    for index, element in enumerate(_walk(fmap)):
+        element._id = f"sn{index:05d}"
+
+
+def _popup_html(row: Mapping[str, Any], labels: MapLabels) -> str:
+    pairs = [
+        ("site_id", row.get("site_id")),
+        ("kind", labels.word("kinds", row.get("kind"))),
+        ("level", labels.word("levels", row.get("level"))),
+        ("grade", labels.word("grades", row.get("grade"))),
+        ("status", labels.word("statuses", row.get("status"))),
+        ("county", row.get("county")),
+        ("township", row.get("township")),
+        ("capacity", _number(row.get("capacity"))),
+    ]
+    cells = "".join(
+        f"<tr><th style='text-align:left;padding-right:6px'>"
+        f"{html_text(labels.fields.get(k, k))}</th><td>{html_text(v)}</td></tr>"
+        for k, v in pairs
+        if v not in (None, "")
+    )
+    return f"<b>{html_text(row.get('name') or row.get('site_id'))}</b><table>{cells}</table>"
+
+
+def _number(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return f"{float(value):,.0f}"
+
+
+def _display_xy(lon: np.ndarray, lat: np.ndarray, basemap: str) -> tuple[np.ndarray, np.ndarray]:
+    """Shift WGS-84 to GCJ-02 for Amap tiles, which are drawn in GCJ-02 (display only)."""
+    if basemap == "amap":
+        return coords.wgs84_to_gcj02(lon, lat)
+    return lon, lat
+
+
+def _point_features(table: gpd.GeoDataFrame, basemap: str, props: Any) -> dict[str, Any]:
+    lon, lat = _display_xy(
+        table["lon"].to_numpy(dtype="float64"), table["lat"].to_numpy(dtype="float64"), basemap
+    )
+    features = []
+    for i, row in enumerate(table.to_dict("records")):
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(i),
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(lon[i]), 7), round(float(lat[i]), 7)],
+                },
+                "properties": props(row),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _add_basemap(fmap: folium.Map, basemap: str, labels: MapLabels, tianditu_key: str) -> None:
+    name = labels.basemaps.get(basemap, basemap)
+    if basemap == "osm":
+        folium.TileLayer(
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            attr="&copy; OpenStreetMap contributors",
+            name=name,
+            max_zoom=19,
+        ).add_to(fmap)
+    elif basemap == "tianditu":
+        for layer in ("vec", "cva"):
+            folium.TileLayer(
+                f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+                f"&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+                f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={quote(tianditu_key, safe='')}",
+                attr="&copy; 天地图 Tianditu",
+                name=name if layer == "vec" else f"{name} 注记",
+                subdomains="01234567",
+                max_zoom=18,
+                overlay=layer == "cva",
+            ).add_to(fmap)
+    elif basemap == "amap":
+        folium.TileLayer(
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+            "&x={x}&y={y}&z={z}",
+            attr="&copy; 高德地图 AutoNavi",
+            name=name,
+            subdomains="1234",
+            max_zoom=18,
+        ).add_to(fmap)
+
+
+def _legend_html(present: list[tuple[str, str]], labels: MapLabels) -> str:
+    levels = [lv for lv in LEVEL_ORDER if any(lv == p[1] for p in present)]
+    rows = [f"<b>{html_text(labels.legend_title)}</b>"]
+    for level in levels:
+        colour = LEVEL_COLOURS.get(level, _FALLBACK_COLOUR)
+        rows.append(
+            f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
+            f"background:{colour};margin-right:5px;vertical-align:-1px'></span>"
+            f"{html_text(labels.word('levels', level))}</div>"
+        )
+    rows.append(f"<b>{html_text(labels.legend_status)}</b>")
+    for status, fill in STATUS_FILL.items():
+        if status == "closed":
+            continue
+        rows.append(
+            f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
+            f"border:2px solid #444;background:rgba(68,68,68,{fill});margin-right:5px;"
+            f"vertical-align:-2px;box-sizing:border-box'></span>"
+            f"{html_text(labels.word('statuses', status))}</div>"
+        )
+    return "".join(rows)
+
+
+def network_map(
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame | None = None,
+    *,
+    labels: MapLabels | None = None,
+    assets: MapAssets | None = None,
+    basemap: str = "blank",
+    tianditu_key: str = "",
+    show_demand: bool = True,
+) -> folium.Map:
+    """Build the network map: a layer per (kind, level), demand, legend, layer control.
+
+    Parameters
+    ----------
+    sites
+        Site table with the canonical columns, WGS-84.
+    demand
+        Optional demand table (drawn as grey circles sized by weight).
+    labels
+        Display words; codes are shown where a word is missing.
+    assets
+        Where Leaflet's JS and CSS are loaded from (local by default, never a CDN).
+    basemap
+        ``blank`` (offline), ``osm``, ``tianditu`` (needs ``tianditu_key``) or
+        ``amap`` (points are shifted to GCJ-02 for display only).
+    """
+    labels = labels or MapLabels()
+    assets = assets or local_assets()
+    if basemap not in BASEMAPS:
+        raise ValueError(f"unknown basemap {basemap!r}; choose from {BASEMAPS}")
+    if basemap == "tianditu" and not tianditu_key:
+        basemap = "blank"
+    frames = [t for t in (sites, demand) if t is not None and len(t)]
+    if frames:
+        lons = np.concatenate([t["lon"].to_numpy(dtype="float64") for t in frames])
+        lats = np.concatenate([t["lat"].to_numpy(dtype="float64") for t in frames])
+        bounds = [[float(lats.min()), float(lons.min())], [float(lats.max()), float(lons.max())]]
+        centre = [float(np.mean([b[0] for b in bounds])), float(np.mean([b[1] for b in bounds]))]
+    else:
+        bounds, centre = None, [26.26, 117.64]
+    fmap = folium.Map(location=centre, zoom_start=9, tiles=None, control_scale=False)
+    fmap.default_js = list(assets.js)
+    fmap.default_css = list(assets.css)
+    _add_basemap(fmap, basemap, labels, tianditu_key)
+    if basemap == "blank":
+        root: Any = fmap.get_root()
+        root.header.add_child(
+            Element(
+                "<style>.leaflet-container{background:#eef1f4}"
+                ".leaflet-tooltip,.leaflet-popup-content{font-family:"
+                "'Noto Sans CJK SC','Microsoft YaHei',sans-serif}</style>"
+            )
+        )
+
+    if demand is not None and len(demand):
+        top = float(demand["weight"].max()) or 1.0
+        group = folium.FeatureGroup(name=html_text(labels.demand_layer), show=show_demand)
+        data = _point_features(
+            demand,
+            basemap,
+            lambda r: {
+                "tip": f"{html_text(r.get('name') or r.get('demand_id'))}："
+                f"{html_text(_number(r.get('weight')))}",
+                "r": round(2 + 8 * math.sqrt(max(float(r.get("weight") or 0), 0) / top), 2),
+            },
+        )
+        folium.GeoJson(
+            data,
+            marker=folium.CircleMarker(radius=3, fill=True),
+            style_function=lambda f: {
+                "radius": f["properties"]["r"],
+                "color": "#7f7f7f",
+                "weight": 1,
+                "fillColor": "#bdbdbd",
+                "fillOpacity": 0.45,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(group)
+        group.add_to(fmap)
+
+    present: list[tuple[str, str]] = []
+    if len(sites):
+        kinds = [k for k in KIND_ORDER if k in set(sites["kind"])]
+        kinds += sorted(set(sites["kind"].dropna()) - set(kinds))
+        levels = [lv for lv in LEVEL_ORDER if lv in set(sites["level"])]
+        levels += sorted(set(sites["level"].dropna()) - set(levels))
+        for rank, level in enumerate(levels):
+            # a map pane per level: higher levels are drawn on top of lower ones
+            pane = f"sn-level-{rank}"
+            folium.map.CustomPane(pane, z_index=640 - 10 * rank, pointer_events=True).add_to(fmap)
+            for kind in kinds:
+                part = sites[(sites["kind"] == kind) & (sites["level"] == level)]
+                if not len(part):
+                    continue
+                present.append((kind, level))
+                colour = LEVEL_COLOURS.get(level, _FALLBACK_COLOUR)
+                radius = LEVEL_RADIUS.get(level, KIND_RADIUS.get(kind, 6))
+                name = (
+                    f"{html_text(labels.word('kinds', kind))} · "
+                    f"{html_text(labels.word('levels', level))} ({len(part)})"
+                )
+                group = folium.FeatureGroup(name=name, show=True)
+                data = _point_features(
+                    part,
+                    basemap,
+                    lambda r: {
+                        "popup": _popup_html(r, labels),
+                        "tip": html_text(r.get("name") or r.get("site_id")),
+                        "fill": STATUS_FILL.get(str(r.get("status")), 0.85),
+                        "dash": "" if r.get("status") in (None, "existing") else "4 3",
+                    },
+                )
+                folium.GeoJson(
+                    data,
+                    marker=folium.CircleMarker(radius=radius, fill=True),
+                    # the styler's result is merged into the marker options, so the
+                    # pane (drawing order by level) is set here
+                    style_function=lambda f, c=colour, r=radius, p=pane: {
+                        "radius": r,
+                        "color": c,
+                        "weight": 2,
+                        "fillColor": c,
+                        "pane": p,
+                        "fillOpacity": f["properties"]["fill"],
+                        "dashArray": f["properties"]["dash"] or None,
+                    },
+                    popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=360),
+                    tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+                ).add_to(group)
+                group.add_to(fmap)
+
+    fmap.add_child(_Legend(_legend_html(present, labels)))
+    fmap.add_child(_MetricScale())  # type: ignore[no-untyped-call]
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    if bounds is not None:
+        fmap.fit_bounds(bounds, padding=(20, 20))
+    _stable_ids(fmap)
+    return fmap

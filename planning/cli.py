@@ -1,0 +1,155 @@
+"""The ``servicenet`` command line: the automation contract of DESIGN.md.
+
+Exit codes: 0 done; 1 the analysis could not be done; 2 unusable input (the
+message names the file, row and column).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from geo.errors import InputError, ServicenetError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors are unusable input: exit code 2 with a bilingual message."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"servicenet: 参数错误 / invalid arguments: {message}\n")
+        raise SystemExit(2)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from geo.export import write_json, write_table
+    from geo.tables import import_table
+
+    result = import_table(
+        args.file, args.table, encoding=args.encoding, crs=args.crs, name=str(args.file)
+    )
+    if args.report:
+        write_json(result.report(), args.report)
+    if args.out:
+        write_table(result.table, args.out, layer=args.table)
+    errors = sum(1 for i in result.issues if i.severity == "error")
+    warnings = len(result.issues) - errors
+    print(
+        f"{result.source}: 读取 {result.rows_read} 行，导入 {result.rows_imported} 行，"
+        f"拒绝 {result.rows_rejected} 行 / read {result.rows_read}, "
+        f"imported {result.rows_imported}, rejected {result.rows_rejected} "
+        f"(encoding {result.encoding}, crs {result.crs}, {errors} errors, {warnings} warnings)"
+    )
+    for issue in result.issues:
+        if issue.severity == "error" or args.verbose:
+            col = f", column {issue.column}" if issue.column else ""
+            print(
+                f"  {result.source}, row {issue.row}{col}: [{issue.code}] {issue.message}",
+                file=sys.stderr,
+            )
+    if result.rows_read and not result.rows_imported:
+        print(
+            f"servicenet: {result.source}: 没有可导入的行 / no row could be imported",
+            file=sys.stderr,
+        )
+        return 2
+    if args.strict and result.rows_rejected:
+        return 2
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from planning.demo import demo_summary, load_demo, write_demo
+
+    demo = load_demo()
+    summary = demo_summary(demo)
+    if args.out:
+        write_demo(demo, Path(args.out))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(summary["text"])
+    return 0
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    from geo.mapassets import install_map_assets
+
+    install_map_assets(ROOT / "static")
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true" if args.headless else "false",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    return subprocess.call(cmd, cwd=ROOT, env=os.environ.copy())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the documentation test)."""
+    parser = _Parser(
+        prog="servicenet",
+        description="服务阵地规划工具 / planner for a network of public service sites",
+    )
+    common = _Parser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="also print warnings")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser(
+        "import", parents=[common], help="导入站点或需求表 / import a site or demand table"
+    )
+    p.add_argument("file", type=Path, help="CSV, TSV or XLSX")
+    p.add_argument("--encoding", default="auto", help="auto | utf-8 | gbk | gb18030 | ...")
+    p.add_argument("--crs", default="auto", help="auto | wgs84 | gcj02 | bd09")
+    p.add_argument("--table", choices=("sites", "demand"), default="sites")
+    p.add_argument("--out", type=Path, help="cleaned table: .csv, .geojson or .gpkg")
+    p.add_argument("--report", type=Path, help="import report as JSON")
+    p.add_argument("--strict", action="store_true", help="exit 2 if any row is rejected")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("demo", parents=[common], help="三明示例 / the embedded Sanming demo")
+    p.add_argument("--out", type=Path, help="write the demo tables to this folder")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("app", parents=[common], help="启动网页界面 / launch the web app")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--headless", action="store_true", help="do not open a browser")
+    p.set_defaults(func=_cmd_app)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ServicenetError as exc:
+        print(f"servicenet: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except FileNotFoundError as exc:
+        err = InputError("找不到文件", "file not found", file=str(exc.filename))
+        print(f"servicenet: {err.message}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

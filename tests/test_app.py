@@ -1,0 +1,74 @@
+"""Each page of the app runs headless (Streamlit AppTest) on the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_map_page_shows_the_demo_in_chinese(app: AppTest) -> None:
+    assert app.title[0].value == "三明市职工服务阵地规划"
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["站点"] == "293"
+    assert metrics["需求点"] == "148"
+    assert metrics["服务人数"] == "2,486,450"
+    assert any("示意" in c.value for c in app.caption)
+    assert app.session_state["dataset"] == "demo"
+
+
+def test_english_switch(app: AppTest) -> None:
+    app.sidebar.radio(key="lang").set_value("en").run()
+    assert not app.exception
+    assert app.title[0].value == "Sanming worker service network planner"
+    assert {m.label for m in app.metric} >= {"Sites", "Demand points"}
+
+
+def test_basemap_choice_without_tianditu_key_warns(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    app.sidebar.selectbox(key="basemap").set_value("tianditu").run()
+    assert not app.exception
+    assert any("天地图" in w.value for w in app.warning)
+
+
+def test_import_page_sample_add_and_replace(app: AppTest) -> None:
+    app.switch_page("ui/pages/importer.py").run()
+    assert not app.exception
+    assert app.title[0].value == "导入数据"
+    app.selectbox(key="imp_crs").set_value("gcj02")
+    app.button(key="imp_sample").click().run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["读取行数"], metrics["导入"], metrics["拒绝"]) == ("13", "9", "4")
+    # adding the sample: its ids (001...) do not clash with the demo's (S0001...)
+    app.button(key="imp_add").click().run()
+    assert not app.exception
+    assert len(app.session_state["sites"]) == 293 + 9
+    # adding again clashes and adds nothing
+    app.button(key="imp_add").click().run()
+    assert any("已存在" in e.value for e in app.error)
+    assert len(app.session_state["sites"]) == 293 + 9
+    # replacing needs the confirmation box
+    assert app.button(key="imp_replace").disabled
+    app.checkbox(key="imp_confirm").check().run()
+    app.button(key="imp_replace").click().run()
+    assert len(app.session_state["sites"]) == 9
+    assert app.session_state["dataset"] == "user"
+    # and the map page shows the user's data
+    app.switch_page("ui/pages/network.py").run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["站点"] == "9"

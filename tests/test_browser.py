@@ -1,0 +1,177 @@
+"""The real app in a real browser (Debian Chromium, headless), with no internet.
+
+Every request that leaves 127.0.0.1 is aborted and recorded: the map must still
+show every demo site, which proves Leaflet is served locally and not from a CDN.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import ARTIFACTS, ROOT, browser_required
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def _skip_or_fail(reason: str) -> None:
+    if browser_required():
+        pytest.fail(f"{reason} (SERVICENET_REQUIRE_BROWSER=1: browser tests must run here)")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "TIANDITU_KEY": ""}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                pytest.fail(f"streamlit did not become healthy:\n{out}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail("Chromium is not installed (apt-get install chromium); browser test skipped")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("playwright is not installed; browser test skipped")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def _offline_page(browser, blocked: list[str]):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+
+    def route(r):
+        host = urlparse(r.request.url).hostname or ""
+        if host in LOCAL_HOSTS or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    return context, context.new_page()
+
+
+def test_map_shows_every_demo_site_offline(app_url: str, browser) -> None:
+    blocked: list[str] = []
+    context, page = _offline_page(browser, blocked)
+    try:
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.get_by_text("三明市职工服务阵地规划").first.wait_for(timeout=60_000)
+        frame_el = page.wait_for_selector("iframe[title*='streamlit_folium']", timeout=60_000)
+        frame = frame_el.content_frame()
+        frame.wait_for_function("() => window.L !== undefined", timeout=30_000)
+        frame.wait_for_function(
+            "() => document.querySelectorAll('path.leaflet-interactive').length >= 441",
+            timeout=30_000,
+        )
+        n_paths = frame.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
+        # 293 sites + 148 demand points, each a circle marker
+        assert n_paths == 293 + 148
+        legend = frame.inner_text(".sn-legend")
+        assert "乡镇（街道）级" in legend and "现有" in legend
+        layers = frame.inner_text(".leaflet-control-layers")
+        assert "职工服务中心（站） · 县级 (12)" in layers
+        assert "职工书屋 · 社区（村）级 (194)" in layers
+        page.wait_for_timeout(800)  # let the map finish its fit-bounds animation
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map_offline.png"), full_page=True)
+        map_assets = [u for u in blocked if u.endswith((".js", ".css"))]
+        assert map_assets == [], map_assets
+    finally:
+        context.close()
+
+
+def test_import_page_upload_in_browser(app_url: str, browser) -> None:
+    blocked: list[str] = []
+    context, page = _offline_page(browser, blocked)
+    try:
+        page.goto(f"{app_url}/importer", wait_until="domcontentloaded")
+        page.get_by_text("导入数据").first.wait_for(timeout=60_000)
+        page.locator("input[type=file]").set_input_files(
+            str(ROOT / "data/examples/sites_gbk_gcj02.csv")
+        )
+        page.get_by_text("问题清单").first.wait_for(timeout=60_000)
+        page.get_by_text("拒绝").first.wait_for()
+        page.wait_for_timeout(1000)
+        body = page.inner_text("body")
+        assert "gb18030" in body
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "import_page.png"), full_page=True)
+    finally:
+        context.close()

@@ -1,0 +1,78 @@
+"""The network map: layers, escaping, determinism, no CDN."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from geo.maps import MapLabels, network_map
+from geo.tables import import_sites
+from planning.demo import load_demo
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_demo()
+
+
+def _html(fmap) -> str:
+    """Rendered HTML with the JSON \\uXXXX escapes of embedded data decoded."""
+    html = fmap.get_root().render()
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
+
+
+def test_layer_per_kind_and_level_and_every_site_drawn(demo) -> None:
+    fmap = network_map(demo.sites, demo.demand)
+    html = _html(fmap)
+    groups = demo.sites.groupby(["kind", "level"]).size()
+    for (kind, level), n in groups.items():
+        assert f"{kind} · {level} ({n})" in html
+    # one GeoJSON point per site and per demand point
+    assert html.count('"type": "Point"') == len(demo.sites) + len(demo.demand)
+
+
+def test_same_inputs_give_byte_identical_html(demo) -> None:
+    a = _html(network_map(demo.sites, demo.demand))
+    b = _html(network_map(demo.sites.copy(), demo.demand.copy()))
+    assert a == b
+
+
+def test_offline_blank_map_references_no_external_url(demo) -> None:
+    html = _html(network_map(demo.sites, demo.demand, basemap="blank"))
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", html))
+    assert urls == set(), urls
+    assert "/app/static/leaflet/leaflet.js" in html
+
+
+def test_hostile_names_are_escaped() -> None:
+    text = (
+        "名称,类型,级别,经度,纬度,所属县区\n"
+        f'"{HOSTILE}",职工服务站,乡镇级,117.6,26.2,"</script><script>alert(2)</script>"\n'
+    )
+    sites = import_sites(text.encode(), name="x.csv", crs="wgs84").table
+    html = _html(network_map(sites, labels=MapLabels(kinds={"service_center": "<b>站</b>"})))
+    assert HOSTILE not in html
+    assert "<script>alert(2)" not in html
+    assert "<b>站</b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_amap_shifts_points_for_display_only(demo) -> None:
+    plain = _html(network_map(demo.sites.head(1), basemap="blank"))
+    amap = _html(network_map(demo.sites.head(1), basemap="amap"))
+    lon = float(demo.sites.iloc[0]["lon"])
+    pick = re.compile(r'"coordinates": \[([0-9.]+), ([0-9.]+)\]')
+    (p_lon, _), (a_lon, _) = pick.findall(plain)[0], pick.findall(amap)[0]
+    assert float(p_lon) == pytest.approx(lon, abs=1e-7)
+    assert abs(float(a_lon) - lon) > 1e-4  # GCJ-02 offset of hundreds of metres
+    assert demo.sites.iloc[0]["lon"] == lon  # the data itself is untouched
+
+
+def test_tianditu_without_key_falls_back_to_blank(demo) -> None:
+    html = _html(network_map(demo.sites.head(3), basemap="tianditu"))
+    assert "tianditu" not in html
+    html = _html(network_map(demo.sites.head(3), basemap="tianditu", tianditu_key="k&y"))
+    assert "tk=k%26y" in html

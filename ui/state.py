@@ -1,0 +1,84 @@
+"""Session state of the app: language and the current sites and demand."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import geopandas as gpd
+import streamlit as st
+
+from geo.maps import MapLabels
+from planning.demo import Dataset, load_demo
+from ui.strings import text, vocabulary_words
+
+
+@st.cache_resource(show_spinner=False)
+def _demo() -> Dataset:
+    return load_demo()
+
+
+def lang() -> str:
+    """The current language code (``zh`` by default)."""
+    return str(st.session_state.get("lang", "zh"))
+
+
+def tr(key: str, **kwargs: Any) -> str:
+    """The string ``key`` in the current language."""
+    return text(key, lang(), **kwargs)
+
+
+def ensure_loaded() -> None:
+    """Load the demo into the session on first use."""
+    if "sites" not in st.session_state:
+        demo = _demo()
+        st.session_state["sites"] = demo.sites.copy()
+        st.session_state["demand"] = demo.demand.copy()
+        st.session_state["dataset"] = "demo"
+
+
+def sites() -> gpd.GeoDataFrame:
+    """Current sites."""
+    ensure_loaded()
+    frame: gpd.GeoDataFrame = st.session_state["sites"]
+    return frame
+
+
+def demand() -> gpd.GeoDataFrame:
+    """Current demand points."""
+    ensure_loaded()
+    frame: gpd.GeoDataFrame = st.session_state["demand"]
+    return frame
+
+
+def set_table(name: str, frame: gpd.GeoDataFrame) -> None:
+    """Replace the current sites or demand, marking the data as the user's."""
+    st.session_state[name] = frame
+    st.session_state["dataset"] = "user"
+
+
+def map_labels() -> MapLabels:
+    """Map display words in the current language."""
+    lg = lang()
+    return MapLabels(
+        kinds=vocabulary_words("kind", lg),
+        levels=vocabulary_words("level", lg),
+        statuses=vocabulary_words("status", lg),
+        grades=vocabulary_words("grade", lg),
+        fields=vocabulary_words("field", lg),
+        legend_title=text("legend_title", lg),
+        legend_status=text("legend_status", lg),
+        demand_layer=text("demand_layer", lg),
+        basemaps={b: text(f"basemap_{b}", lg) for b in ("blank", "osm", "tianditu", "amap")},
+    )
+
+
+def tianditu_key() -> str:
+    """Tianditu key from the environment or Streamlit secrets, or ``""``."""
+    key = os.environ.get("TIANDITU_KEY", "")
+    if not key:
+        try:
+            key = str(st.secrets.get("TIANDITU_KEY", ""))
+        except (FileNotFoundError, KeyError, st.errors.StreamlitAPIException):
+            key = ""
+    return key

@@ -1,0 +1,151 @@
+"""Every word the app shows, in Simplified Chinese and English: the one string table."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("三明市职工服务阵地规划", "Sanming worker service network planner"),
+    "language": ("语言 / Language", "语言 / Language"),
+    "page_map": ("网络地图", "Network map"),
+    "page_import": ("导入数据", "Import data"),
+    "dataset": ("当前数据", "Current data"),
+    "dataset_demo": ("三明示例（示意位置）", "Sanming demo (illustrative positions)"),
+    "dataset_user": ("用户导入的数据", "Data imported by the user"),
+    "demo_note": (
+        "示例数据：站点数量来自三明市总工会资料，乡镇代码为 2021 年统计区划代码；"
+        "站点位置与人数权重为示意，并非实际地址。乡镇位置部分来自 GeoNames（CC BY 4.0）。",
+        "Demo data: site counts from the Sanming union's documents, township codes from the "
+        "2021 statistical division codes; site positions and demand weights are illustrative, "
+        "not real addresses. Township positions partly from GeoNames (CC BY 4.0).",
+    ),
+    "basemap": ("底图", "Basemap"),
+    "basemap_blank": ("空白底图（离线）", "Blank (offline)"),
+    "basemap_osm": ("OpenStreetMap", "OpenStreetMap"),
+    "basemap_tianditu": ("天地图", "Tianditu"),
+    "basemap_amap": ("高德地图（点位转换为 GCJ-02 显示）", "Amap (points shown in GCJ-02)"),
+    "tianditu_missing": (
+        "未设置天地图密钥（环境变量 TIANDITU_KEY 或 secrets），已改用空白底图。",
+        "No Tianditu key (TIANDITU_KEY environment variable or secrets); using the blank map.",
+    ),
+    "online_note": (
+        "在线底图需要联网；离线时请选空白底图，站点照常显示。",
+        "Online basemaps need internet; offline, choose the blank map — sites still show.",
+    ),
+    "show_demand": ("显示需求点", "Show demand points"),
+    "metric_sites": ("站点", "Sites"),
+    "metric_demand_points": ("需求点", "Demand points"),
+    "metric_demand_weight": ("服务人数", "People served"),
+    "metric_counties": ("县区", "Counties"),
+    "table_by_level": ("各级站点数量", "Sites by kind and level"),
+    "table_by_county": ("各县区站点数量", "Sites by county"),
+    "col_kind": ("类型", "Kind"),
+    "col_level": ("级别", "Level"),
+    "col_count": ("数量", "Count"),
+    "col_county": ("县区", "County"),
+    "col_total": ("合计", "Total"),
+    "legend_title": ("级别", "Level"),
+    "legend_status": ("状态", "Status"),
+    "demand_layer": ("需求点（按人数）", "Demand (by weight)"),
+    "no_sites": (
+        "当前没有站点。请到“导入数据”页导入。",
+        "No sites yet. Import them on the Import page.",
+    ),
+    # import page
+    "import_intro": (
+        "上传站点或需求表（CSV/XLSX）。支持 GBK/GB18030 与 UTF-8、中英文表头、"
+        "WGS-84 / GCJ-02（高德、腾讯）/ BD-09（百度）坐标。每一行要么导入，要么说明原因。",
+        "Upload a site or demand table (CSV/XLSX). GBK/GB18030 and UTF-8, Chinese or English "
+        "headers, WGS-84 / GCJ-02 (Amap, Tencent) / BD-09 (Baidu) coordinates. Every row is "
+        "either imported or explained.",
+    ),
+    "upload": ("选择文件", "Choose a file"),
+    "table_kind": ("表的类型", "Table"),
+    "table_sites": ("站点表", "Sites"),
+    "table_demand": ("需求表（人数）", "Demand (people)"),
+    "encoding": ("文字编码", "Text encoding"),
+    "encoding_auto": ("自动识别", "Detect"),
+    "crs": ("坐标系", "Coordinate system"),
+    "crs_auto": ("自动（表头未注明则按 WGS-84）", "Auto (WGS-84 unless the header says)"),
+    "crs_wgs84": ("WGS-84（GPS、天地图、OSM）", "WGS-84 (GPS, Tianditu, OSM)"),
+    "crs_gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (Amap, Tencent)"),
+    "crs_bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
+    "try_sample": ("用示例文件试一试", "Try a sample file"),
+    "sample_loaded": ("已载入示例文件：{name}", "Sample file loaded: {name}"),
+    "rows_read": ("读取行数", "Rows read"),
+    "rows_imported": ("导入", "Imported"),
+    "rows_rejected": ("拒绝", "Rejected"),
+    "encoding_used": (
+        "编码：{encoding}；坐标系：{crs}",
+        "Encoding: {encoding}; coordinates: {crs}",
+    ),
+    "issues": ("问题清单（行号为文件中的行）", "Issues (row = line in the file)"),
+    "no_issues": ("没有发现问题。", "No issues found."),
+    "col_row": ("行", "Row"),
+    "col_column": ("列", "Column"),
+    "col_code": ("代码", "Code"),
+    "col_message": ("说明", "Message"),
+    "col_severity": ("级别", "Severity"),
+    "severity_error": ("拒绝", "rejected"),
+    "severity_warning": ("提示", "warning"),
+    "preview": ("导入预览（WGS-84）", "Preview (WGS-84)"),
+    "add_sites": ("添加到当前站点", "Add to current sites"),
+    "replace_sites": ("替换当前站点", "Replace current sites"),
+    "replace_demand": ("替换当前需求点", "Replace current demand"),
+    "confirm_replace": (
+        "我确认用本文件替换当前的 {n} 条记录",
+        "I confirm replacing the current {n} records with this file",
+    ),
+    "added": ("已添加 {n} 个站点。", "Added {n} sites."),
+    "replaced": ("已替换为 {n} 条记录。", "Replaced with {n} records."),
+    "id_clash": (
+        "以下编号已存在，未添加任何站点：{ids}。请修改编号或选择替换。",
+        "These ids already exist, nothing was added: {ids}. Change the ids or replace instead.",
+    ),
+    "download_clean": (
+        "下载清洗后的表（CSV，Excel 可直接打开）",
+        "Download the cleaned table (CSV for Excel)",
+    ),
+    "download_report": ("下载导入报告（JSON）", "Download the import report (JSON)"),
+    "import_failed": ("无法导入：{message}", "Cannot import: {message}"),
+    "nothing_imported": ("没有可导入的行。", "No row could be imported."),
+    # vocabularies
+    "kind_service_center": ("职工服务中心（站）", "Worker service centre/station"),
+    "kind_cultural_center": ("职工文体中心", "Cultural-sports centre"),
+    "kind_reading_room": ("职工书屋", "Reading room"),
+    "kind_workers_palace": ("工人文化宫", "Workers' palace"),
+    "level_city": ("市级", "City"),
+    "level_county": ("县级", "County"),
+    "level_township": ("乡镇（街道）级", "Township/street"),
+    "level_community": ("社区（村）级", "Community"),
+    "level_park": ("园区（企业）级", "Park/enterprise"),
+    "status_existing": ("现有", "Existing"),
+    "status_planned": ("规划", "Planned"),
+    "status_under_construction": ("在建", "Under construction"),
+    "status_closed": ("停用", "Closed"),
+    "grade_national": ("全国级", "National"),
+    "grade_provincial": ("省级", "Provincial"),
+    "grade_city": ("市级", "City"),
+    "field_site_id": ("编号", "ID"),
+    "field_name": ("名称", "Name"),
+    "field_kind": ("类型", "Kind"),
+    "field_level": ("级别", "Level"),
+    "field_grade": ("书屋等级", "Grade"),
+    "field_status": ("状态", "Status"),
+    "field_county": ("县区", "County"),
+    "field_township": ("乡镇街道", "Township"),
+    "field_capacity": ("容量", "Capacity"),
+}
+
+LANGUAGES = ("zh", "en")
+
+
+def text(key: str, lang: str = "zh", **kwargs: object) -> str:
+    """The string ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``kwargs``."""
+    zh, en = STRINGS[key]
+    chosen = en if lang == "en" else zh
+    return chosen.format(**kwargs) if kwargs else chosen
+
+
+def vocabulary_words(prefix: str, lang: str = "zh") -> dict[str, str]:
+    """All words of one vocabulary (``kind``, ``level``, ...) keyed by code."""
+    start = f"{prefix}_"
+    return {k[len(start) :]: text(k, lang) for k in STRINGS if k.startswith(start)}
