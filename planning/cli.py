@@ -93,11 +93,12 @@ def _cmd_app(args: argparse.Namespace) -> int:
         "--server.port",
         str(args.port),
         "--server.headless",
-        "true" if args.headless else "false",
+        "true",
         "--browser.gatherUsageStats",
         "false",
     ]
-    return subprocess.call(cmd, cwd=ROOT, env=os.environ.copy())
+    print(f"servicenet: http://localhost:{args.port}", flush=True)
+    return subprocess.call(cmd, cwd=ROOT, env=os.environ.copy(), stdin=subprocess.DEVNULL)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,7 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", parents=[common], help="启动网页界面 / launch the web app")
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--headless", action="store_true", help="do not open a browser")
     p.set_defaults(func=_cmd_app)
     return parser
 
