@@ -1,0 +1,482 @@
+"""Travel times on a road network: snapping, nearest site, sparse OD matrix, service areas.
+
+Times run from the demand point to the site — the trip a worker makes — so the
+searches run outward from the sites over the *reversed* arcs. Every point is
+snapped to the nearest point on the nearest segment (with a walk at
+``walk_kph`` from the point to the road, and a maximum snap distance); snapped
+points become nodes of an augmented graph in which their segments are split,
+so two points on one segment, and one-way segments, are handled exactly.
+Shortest paths are scipy's compiled Dijkstra on a CSR matrix: one multi-source
+pass with a cutoff for nearest-site times; one cutoff-bounded pass per
+destination (in blocks) for OD matrices. Nothing is all-pairs and no Python
+loop runs per origin-destination pair.
+
+Unreachable (or unsnapped) means "not reached": results carry explicit masks,
+never NaN or a sentinel number.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from geo.network import FloatArray, IntArray, RoadNetwork
+
+BoolArray = npt.NDArray[np.bool_]
+DEFAULT_MAX_SNAP_M = 1000.0
+DEFAULT_WALK_KPH = 5.0
+# Dense rows of a Dijkstra block are bounded to this many bytes.
+_BLOCK_BYTES = 64 * 1024 * 1024
+
+_trees: weakref.WeakKeyDictionary[RoadNetwork, tuple[shapely.STRtree, shapely.STRtree | None]]
+_trees = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Where points meet the network.
+
+    Attributes
+    ----------
+    segment
+        Index of the nearest segment (meaningful where ``ok``).
+    fraction
+        Position along that segment from ``u`` (0) to ``v`` (1).
+    distance_m
+        Straight distance from the point to the road.
+    access_s
+        Walking time over ``distance_m``.
+    ok
+        Snapped within the maximum snap distance.
+    near_dropped
+        The point lies closer to a segment dropped with a small disconnected
+        component than to the kept network.
+    """
+
+    segment: IntArray
+    fraction: FloatArray
+    distance_m: FloatArray
+    access_s: FloatArray
+    ok: BoolArray
+    near_dropped: BoolArray
+
+    @property
+    def unsnapped(self) -> int:
+        """Number of points farther than the maximum snap distance from any road."""
+        return int((~self.ok).sum())
+
+
+def _segment_trees(net: RoadNetwork) -> tuple[shapely.STRtree, shapely.STRtree | None]:
+    cached = _trees.get(net)
+    if cached is None:
+        coords = np.stack(
+            [
+                np.column_stack([net.x[net.u], net.y[net.u]]),
+                np.column_stack([net.x[net.v], net.y[net.v]]),
+            ],
+            axis=1,
+        )
+        kept = shapely.STRtree(shapely.linestrings(coords))
+        dropped = None
+        if len(net.dropped_xy):
+            d = net.dropped_xy.reshape(-1, 2, 2)
+            dropped = shapely.STRtree(shapely.linestrings(d))
+        cached = (kept, dropped)
+        _trees[net] = cached
+    return cached
+
+
+def snap(
+    net: RoadNetwork,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    walk_kph: float = DEFAULT_WALK_KPH,
+) -> Snapped:
+    """Snap points (metric coordinates) to the nearest point on the nearest segment.
+
+    Parameters
+    ----------
+    net
+        The road network.
+    x, y
+        Point coordinates in ``net.crs``.
+    max_snap_m
+        Points farther than this from every segment are not snapped (reported,
+        never silently attached).
+    walk_kph
+        Walking speed for the access leg from the point to the road.
+    """
+    px = np.asarray(x, dtype="float64").ravel()
+    py = np.asarray(y, dtype="float64").ravel()
+    n = len(px)
+    segment = np.zeros(n, dtype=np.int64)
+    fraction = np.zeros(n)
+    distance = np.full(n, np.inf)
+    ok = np.zeros(n, dtype=bool)
+    near_dropped = np.zeros(n, dtype=bool)
+    if n == 0 or net.n_segments == 0:
+        return Snapped(segment, fraction, distance, distance.copy(), ok, near_dropped)
+    kept, dropped = _segment_trees(net)
+    points = shapely.points(px, py)
+    (src, seg), _ = kept.query_nearest(
+        points, max_distance=max_snap_m, return_distance=True, all_matches=False
+    )
+    ax, ay = net.x[net.u[seg]], net.y[net.u[seg]]
+    bx, by = net.x[net.v[seg]], net.y[net.v[seg]]
+    dx, dy = bx - ax, by - ay
+    t = ((px[src] - ax) * dx + (py[src] - ay) * dy) / (dx * dx + dy * dy)
+    t = np.clip(t, 0.0, 1.0)
+    qx, qy = ax + t * dx, ay + t * dy
+    d = np.hypot(px[src] - qx, py[src] - qy)
+    segment[src], fraction[src], distance[src] = seg, t, d
+    ok[src] = d <= max_snap_m
+    if dropped is not None:
+        (dsrc, _), ddist = dropped.query_nearest(
+            points, max_distance=max_snap_m, return_distance=True, all_matches=False
+        )
+        near_dropped[dsrc] = ddist < distance[dsrc]
+    access = np.where(ok, distance / (walk_kph / 3.6), np.inf)
+    return Snapped(segment, fraction, distance, access, ok, near_dropped)
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """The network with snapped points inserted as nodes, arcs reversed for searching.
+
+    Nodes: the road nodes, then one per distinct interior snap position, then
+    one source node per site.
+    """
+
+    reverse: sp.csr_matrix
+    demand_node: IntArray  # node of each demand point (meaningful where snapped)
+    source_node: IntArray  # source node of each site (meaningful where snapped)
+    first_source: int
+    split: _Split
+
+
+@dataclass(frozen=True)
+class _Split:
+    """Segments after splitting at snapped points, and where each point landed."""
+
+    tail: IntArray
+    head: IntArray
+    forward_s: FloatArray
+    backward_s: FloatArray
+    x: FloatArray  # coordinates of all nodes, road nodes first
+    y: FloatArray
+    point_node: IntArray
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.x)
+
+    def arcs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        """Directed arcs (from, to, seconds) allowed by the segment directions."""
+        f_ok, b_ok = np.isfinite(self.forward_s), np.isfinite(self.backward_s)
+        a = np.concatenate([self.tail[f_ok], self.head[b_ok]])
+        b = np.concatenate([self.head[f_ok], self.tail[b_ok]])
+        w = np.concatenate([self.forward_s[f_ok], self.backward_s[b_ok]])
+        return a, b, w
+
+
+def _split(net: RoadNetwork, snaps: Snapped) -> _Split:
+    """Split segments at snapped points (each distinct position becomes a node)."""
+    n0 = net.n_nodes
+    ok = snaps.ok
+    seg, frac = snaps.segment[ok], snaps.fraction[ok]
+    point_node = np.full(len(ok), -1, dtype=np.int64)
+    at_u, at_v = frac <= 0.0, frac >= 1.0
+    inner = ~(at_u | at_v)
+    idx_ok = np.flatnonzero(ok)
+    point_node[idx_ok[at_u]] = net.u[seg[at_u]]
+    point_node[idx_ok[at_v]] = net.v[seg[at_v]]
+
+    # Interior points: one new node per distinct (segment, fraction).
+    iseg, ifrac = seg[inner], frac[inner]
+    order = np.lexsort((ifrac, iseg))
+    s_sorted, f_sorted = iseg[order], ifrac[order]
+    distinct = np.ones(len(order), dtype=bool)
+    distinct[1:] = (s_sorted[1:] != s_sorted[:-1]) | (f_sorted[1:] != f_sorted[:-1])
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(distinct) - 1
+    useg, ufrac = s_sorted[distinct], f_sorted[distinct]
+    new_nodes = n0 + np.arange(len(useg), dtype=np.int64)
+    point_node[idx_ok[inner]] = new_nodes[inverse]
+
+    # Chain u -> w1 -> ... -> wk -> v on every split segment (uniq is sorted by s, f).
+    first = np.ones(len(useg), dtype=bool)
+    first[1:] = useg[1:] != useg[:-1]
+    last = np.ones(len(useg), dtype=bool)
+    last[:-1] = useg[1:] != useg[:-1]
+    prev_node = np.where(first, net.u[useg], np.roll(new_nodes, 1))
+    prev_frac = np.where(first, 0.0, np.roll(ufrac, 1))
+    piece_seg = np.concatenate([useg, useg[last]])
+    piece_share = np.concatenate([ufrac - prev_frac, 1.0 - ufrac[last]])
+
+    keep = np.ones(net.n_segments, dtype=bool)
+    keep[useg] = False
+    tail = np.concatenate([net.u[keep], prev_node, new_nodes[last]])
+    head = np.concatenate([net.v[keep], new_nodes, net.v[useg[last]]])
+    fw = np.concatenate([net.forward_s[keep], net.forward_s[piece_seg] * piece_share])
+    bw = np.concatenate([net.backward_s[keep], net.backward_s[piece_seg] * piece_share])
+    ux, uy = net.x[net.u[useg]], net.y[net.u[useg]]
+    vx, vy = net.x[net.v[useg]], net.y[net.v[useg]]
+    x = np.concatenate([net.x, ux + (vx - ux) * ufrac])
+    y = np.concatenate([net.y, uy + (vy - uy) * ufrac])
+    return _Split(tail, head, fw, bw, x, y, point_node)
+
+
+def _reverse_csr(tail: IntArray, head: IntArray, weights: FloatArray, n: int) -> sp.csr_matrix:
+    """CSR of the reversed arcs (head -> tail), keeping the smallest of parallel arcs.
+
+    Built in one COO->CSR step: scipy keeps explicit zero weights there (a
+    site exactly on the road), whereas sparse addition would drop them.
+    """
+    rows, cols = head, tail
+    order = np.lexsort((weights, cols, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return sp.csr_matrix((weights[first], (rows[first], cols[first])), shape=(n, n))
+
+
+def _graph(net: RoadNetwork, demand: Snapped, sites: Snapped) -> _Graph:
+    """Augmented graph with one source node per snapped site.
+
+    Each site's source node is linked to its road position by the site's
+    walking access time, so one multi-source search starts every site at its
+    own offset.
+    """
+    fields = Snapped.__dataclass_fields__
+    both = Snapped(*(np.concatenate([getattr(demand, f), getattr(sites, f)]) for f in fields))
+    split = _split(net, both)
+    a, b, w = split.arcs()
+    n, point_node = split.n_nodes, split.point_node
+    n_d, n_s = len(demand.ok), len(sites.ok)
+    site_road_node = point_node[n_d:]
+    source = n + np.arange(n_s, dtype=np.int64)
+    ok = sites.ok
+    # the walk from the road to the site is an arc road -> site (reversed: site -> road)
+    a = np.concatenate([a, site_road_node[ok]])
+    b = np.concatenate([b, source[ok]])
+    w = np.concatenate([w, sites.access_s[ok]])
+    return _Graph(_reverse_csr(a, b, w, n + n_s), point_node[:n_d], source, n, split)
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """Nearest site for every demand point.
+
+    ``site`` and ``seconds`` are masked where no site is reached within the
+    cutoff (or the demand point could not be snapped).
+    """
+
+    site: np.ma.MaskedArray
+    seconds: np.ma.MaskedArray
+    demand_snap: Snapped
+    site_snap: Snapped
+
+    @property
+    def reached(self) -> BoolArray:
+        """Demand points with a site within the cutoff."""
+        return np.asarray(~np.ma.getmaskarray(self.seconds))
+
+    @property
+    def minutes(self) -> np.ma.MaskedArray:
+        """Travel minutes, masked where not reached."""
+        return self.seconds / 60.0
+
+
+def nearest_site(
+    net: RoadNetwork,
+    demand_xy: tuple[npt.ArrayLike, npt.ArrayLike],
+    site_xy: tuple[npt.ArrayLike, npt.ArrayLike],
+    *,
+    cutoff_s: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    walk_kph: float = DEFAULT_WALK_KPH,
+) -> NearestResult:
+    """Time from every demand point to its nearest site, in one multi-source pass.
+
+    The total is walk to the road + network time + walk from the road to the
+    site. With ``cutoff_s`` the search stops there and farther points are
+    reported as not reached.
+    """
+    d_snap = snap(net, *demand_xy, max_snap_m=max_snap_m, walk_kph=walk_kph)
+    s_snap = snap(net, *site_xy, max_snap_m=max_snap_m, walk_kph=walk_kph)
+    n_d = len(d_snap.ok)
+    site_out = np.zeros(n_d, dtype=np.int64)
+    secs = np.zeros(n_d)
+    reached = np.zeros(n_d, dtype=bool)
+    sources_ok = np.flatnonzero(s_snap.ok)
+    if n_d and len(sources_ok) and d_snap.ok.any():
+        graph = _graph(net, d_snap, s_snap)
+        d_nodes = graph.demand_node
+        limit = np.inf if cutoff_s is None else float(cutoff_s)
+        dist, _, origin = dijkstra(
+            graph.reverse,
+            directed=True,
+            indices=graph.source_node[sources_ok],
+            limit=limit,
+            min_only=True,
+            return_predecessors=True,
+        )
+        okd = np.flatnonzero(d_snap.ok)
+        total = dist[d_nodes[okd]] + d_snap.access_s[okd]
+        hit = np.isfinite(total) & (total <= limit)
+        rows = okd[hit]
+        secs[rows] = total[hit]
+        site_out[rows] = origin[d_nodes[rows]] - graph.first_source
+        reached[rows] = True
+    return NearestResult(
+        np.ma.masked_array(site_out, mask=~reached),
+        np.ma.masked_array(secs, mask=~reached),
+        d_snap,
+        s_snap,
+    )
+
+
+@dataclass(frozen=True)
+class OdMatrix:
+    """Sparse origin-destination times within a cutoff (origins = demand points).
+
+    Only pairs with a time at or under the cutoff are stored; a pair that is
+    absent is "not reached", never a number.
+    """
+
+    origin: IntArray
+    destination: IntArray
+    seconds: FloatArray
+    shape: tuple[int, int]
+    origin_snap: Snapped
+    destination_snap: Snapped
+
+    def to_csr(self) -> sp.csr_matrix:
+        """Seconds as a CSR matrix (origins x destinations); use ``reached()`` for zeros."""
+        return sp.csr_matrix((self.seconds, (self.origin, self.destination)), shape=self.shape)
+
+    def reached(self) -> sp.csr_matrix:
+        """Boolean CSR of the reached pairs (a time of exactly 0 is still reached)."""
+        ones = np.ones(len(self.origin), dtype=bool)
+        return sp.csr_matrix((ones, (self.origin, self.destination)), shape=self.shape)
+
+
+def od_matrix(
+    net: RoadNetwork,
+    origin_xy: tuple[npt.ArrayLike, npt.ArrayLike],
+    destination_xy: tuple[npt.ArrayLike, npt.ArrayLike],
+    *,
+    cutoff_s: float,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    walk_kph: float = DEFAULT_WALK_KPH,
+) -> OdMatrix:
+    """Times from origins (demand) to destinations (candidates, sites) up to ``cutoff_s``.
+
+    One cutoff-bounded Dijkstra per destination over the reversed graph, in
+    blocks whose dense rows stay under 64 MB; only pairs within the cutoff are
+    kept, so the result grows with the pairs within the cutoff, not with
+    origins x destinations.
+    """
+    o_snap = snap(net, *origin_xy, max_snap_m=max_snap_m, walk_kph=walk_kph)
+    d_snap = snap(net, *destination_xy, max_snap_m=max_snap_m, walk_kph=walk_kph)
+    shape = (len(o_snap.ok), len(d_snap.ok))
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[FloatArray] = []
+    dest_ok = np.flatnonzero(d_snap.ok)
+    okd = np.flatnonzero(o_snap.ok)
+    if len(dest_ok) and len(okd):
+        graph = _graph(net, o_snap, d_snap)
+        o_nodes, sources = graph.demand_node, graph.source_node
+        block = max(1, _BLOCK_BYTES // (8 * graph.reverse.shape[0]))
+        o_nodes_ok, o_access = o_nodes[okd], o_snap.access_s[okd]
+        for start in range(0, len(dest_ok), block):
+            dests = dest_ok[start : start + block]
+            dist = dijkstra(graph.reverse, directed=True, indices=sources[dests], limit=cutoff_s)
+            total = dist[:, o_nodes_ok] + o_access
+            di, oi = np.nonzero(total <= cutoff_s)
+            rows.append(okd[oi])
+            cols.append(dests[di])
+            vals.append(total[di, oi])
+            del dist, total
+    origin = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    destination = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    seconds = np.concatenate(vals) if vals else np.zeros(0)
+    order = np.lexsort((destination, origin))
+    return OdMatrix(origin[order], destination[order], seconds[order], shape, o_snap, d_snap)
+
+
+def service_area(
+    net: RoadNetwork,
+    site_xy: tuple[npt.ArrayLike, npt.ArrayLike],
+    seconds: float,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    walk_kph: float = DEFAULT_WALK_KPH,
+    piece_m: float = 100.0,
+) -> shapely.Geometry:
+    """Area from which some site is reachable within ``seconds`` (metric CRS).
+
+    Road positions with time-to-site ``t <= seconds`` come from one
+    multi-source search; segments are cut into pieces of at most ``piece_m``
+    and a piece reachable at one end only is cut where its time crosses the
+    limit. Around each piece, the area a walker covers in the time left at its
+    worse end (capped at ``max_snap_m``) is added.
+    """
+    s_snap = snap(net, *site_xy, max_snap_m=max_snap_m, walk_kph=walk_kph)
+    if not s_snap.ok.any():
+        return shapely.Polygon()
+    fields = Snapped.__dataclass_fields__
+    none = Snapped(*(np.zeros(0, dtype=getattr(s_snap, f).dtype) for f in fields))
+    graph = _graph(net, none, s_snap)
+    dist = dijkstra(
+        graph.reverse,
+        directed=True,
+        indices=graph.source_node[s_snap.ok],
+        limit=seconds,
+        min_only=True,
+    )
+    sp_ = graph.split
+    px, py = sp_.x, sp_.y
+    tail, head = sp_.tail, sp_.head
+    length = np.hypot(px[head] - px[tail], py[head] - py[tail])
+    du, dv = dist[tail], dist[head]
+    n_piece = np.maximum(1, np.ceil(length / piece_m)).astype(np.int64)
+    seg = np.repeat(np.arange(len(tail)), n_piece)
+    k = np.arange(len(seg)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
+    f0, f1 = k / n_piece[seg], (k + 1) / n_piece[seg]
+
+    def time_at(f: FloatArray) -> FloatArray:
+        # leave by v (forward) or by u (backward), plus the best time from that end
+        fwd, bwd = sp_.forward_s[seg], sp_.backward_s[seg]
+        with np.errstate(invalid="ignore"):  # inf * 0 where a direction is forbidden
+            via_v = np.where(np.isfinite(fwd), fwd * (1 - f), np.inf) + dv[seg]
+            via_u = np.where(np.isfinite(bwd), bwd * f, np.inf) + du[seg]
+        return np.asarray(np.minimum(via_v, via_u))
+
+    t0, t1 = time_at(f0), time_at(f1)
+    inside = (t0 <= seconds) | (t1 <= seconds)
+    seg, f0, f1, t0, t1 = seg[inside], f0[inside], f1[inside], t0[inside], t1[inside]
+    # A piece reachable at one end only is cut where the time, taken as linear
+    # along the piece, crosses the limit (pieces are short, so this is close).
+    span = np.maximum(np.abs(t0 - t1), 1e-12)
+    c0 = np.where(t0 > seconds, f0 + (f1 - f0) * (t0 - seconds) / span, f0)
+    c1 = np.where(t1 > seconds, f1 - (f1 - f0) * (t1 - seconds) / span, f1)
+    ux, uy = px[tail[seg]], py[tail[seg]]
+    vx, vy = px[head[seg]], py[head[seg]]
+    ends = np.column_stack(
+        [ux + (vx - ux) * c0, uy + (vy - uy) * c0, ux + (vx - ux) * c1, uy + (vy - uy) * c1]
+    )
+    # walk from the road in the time left at the worse end of the piece
+    slack = seconds - np.maximum(np.minimum(t0, seconds), np.minimum(t1, seconds))
+    radius = np.clip(slack * (walk_kph / 3.6), 1.0, max_snap_m)
+    lines = shapely.linestrings(ends.reshape(-1, 2, 2))
+    return shapely.union_all(shapely.buffer(lines, radius, quad_segs=4))
