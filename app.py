@@ -27,7 +27,7 @@ with st.sidebar:
     st.radio(
         text("language"),
         LANGUAGES,
-        format_func=lambda c: "中文" if c == "zh" else "English",
+        format_func=lambda c: text(f"lang_{c}"),
         horizontal=True,
         key="lang",
     )

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from geo.errors import InputError, ServicenetError
 
@@ -66,6 +67,69 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
+    """Import sites and demand for analyze/suggest/report; print rejected rows."""
+    from geo.tables import import_demand, import_sites
+
+    sites = import_sites(args.sites, encoding=args.encoding, crs=args.crs, name=str(args.sites))
+    demand = import_demand(args.demand, encoding=args.encoding, crs=args.crs, name=str(args.demand))
+    for result in (sites, demand):
+        for issue in result.issues:
+            if issue.severity == "error":
+                col = f", column {issue.column}" if issue.column else ""
+                print(f"  {result.source}, row {issue.row}{col}: {issue.message}", file=sys.stderr)
+    if not demand.rows_imported:
+        raise InputError(
+            "需求表没有可用的行", "the demand table has no usable row", file=str(args.demand)
+        )
+    from planning.analyze import file_sha256
+
+    provenance: dict[str, Any] = {}
+    for label, result, path in (("sites", sites, args.sites), ("demand", demand, args.demand)):
+        provenance[label] = {
+            "file": str(path),
+            "sha256": file_sha256(path),
+            "encoding": result.encoding,
+            "crs": result.crs,
+            "rows_read": result.rows_read,
+            "rows_imported": result.rows_imported,
+            "rows_rejected": result.rows_rejected,
+        }
+    if getattr(args, "roads", None):
+        provenance["roads"] = {"file": str(args.roads), "sha256": file_sha256(args.roads)}
+    return sites.table, demand.table, provenance
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from planning.analyze import run_analysis, summary, write_analysis
+    from planning.coverage import CoverageOptions
+    from planning.standards import DEFAULT_STANDARDS, load_standards
+
+    standards = load_standards(args.standards or DEFAULT_STANDARDS)
+    sites, demand, provenance = _read_inputs(args)
+    provenance["standards"] = str(args.standards or DEFAULT_STANDARDS)
+    options = CoverageOptions(
+        after_completion=args.after_completion, max_snap_m=args.max_snap_m, walk_kph=args.walk_kph
+    )
+    analysis = run_analysis(
+        sites, demand, standards, roads=args.roads, options=options, provenance=provenance
+    )
+    write_analysis(analysis, args.out)
+    doc = summary(analysis)
+    if analysis.is_proxy:
+        print("注意：没有路网文件，使用示意路网 / note: no road file, the proxy network was used")
+    for row in doc["standards"]:
+        share = row["covered_share"]
+        shown = "—" if share is None else f"{share:.1%}"
+        target = "" if row["target_share"] is None else f" (target {row['target_share']:.0%})"
+        print(
+            f"{row['kind']}/{row['level']} {row['mode']} <= {row['max_minutes']:g} min: "
+            f"{shown}{target}"
+        )
+    print(f"{len(analysis.gaps)} gaps; outputs in {args.out}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from planning.demo import demo_summary, load_demo, write_demo
 
@@ -101,6 +165,18 @@ def _cmd_app(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, cwd=ROOT, env=os.environ.copy(), stdin=subprocess.DEVNULL)
 
 
+def _input_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sites", type=Path, required=True, help="sites CSV/XLSX")
+    p.add_argument("--demand", type=Path, required=True, help="demand CSV/XLSX")
+    p.add_argument(
+        "--roads", type=Path, help="roads: .osm.pbf .osm .osm.bz2 .graphml .geojson .gpkg .shp"
+    )
+    p.add_argument("--encoding", default="auto", help="encoding of the site and demand files")
+    p.add_argument("--crs", default="auto", help="coordinates of the site and demand files")
+    p.add_argument("--max-snap-m", type=float, default=1000.0, help="maximum snap distance (m)")
+    p.add_argument("--walk-kph", type=float, default=5.0, help="walking speed (km/h)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the documentation test)."""
     parser = _Parser(
@@ -122,6 +198,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="import report as JSON")
     p.add_argument("--strict", action="store_true", help="exit 2 if any row is rejected")
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser(
+        "analyze", parents=[common], help="覆盖分析 / coverage under the service standards"
+    )
+    _input_args(p)
+    p.add_argument("--standards", type=Path, help="standards TOML (default data/standards.toml)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--after-completion", action="store_true", help="count planned and under-construction sites"
+    )
+    p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("demo", parents=[common], help="三明示例 / the embedded Sanming demo")
     p.add_argument("--out", type=Path, help="write the demo tables to this folder")

@@ -5,6 +5,8 @@ from __future__ import annotations
 STRINGS: dict[str, tuple[str, str]] = {
     "app_title": ("三明市职工服务阵地规划", "Sanming worker service network planner"),
     "language": ("语言 / Language", "语言 / Language"),
+    "lang_zh": ("中文", "中文"),
+    "lang_en": ("English", "English"),
     "page_map": ("网络地图", "Network map"),
     "page_import": ("导入数据", "Import data"),
     "dataset": ("当前数据", "Current data"),
@@ -112,6 +114,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind_cultural_center": ("职工文体中心", "Cultural-sports centre"),
     "kind_reading_room": ("职工书屋", "Reading room"),
     "kind_workers_palace": ("工人文化宫", "Workers' palace"),
+    "kind_library": ("图书馆", "Library"),
+    "kind_clinic": ("卫生院（室）", "Clinic"),
+    "kind_school": ("学校", "School"),
     "level_city": ("市级", "City"),
     "level_county": ("县级", "County"),
     "level_township": ("乡镇（街道）级", "Township/street"),

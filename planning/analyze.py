@@ -1,0 +1,174 @@
+"""The analysis pipeline: networks per mode, coverage, gaps, accessibility, outputs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.export import atomic_path, csv_bytes, write_json
+from geo.network import Mode, RoadNetwork
+from geo.proxy import PROXY_LABEL, proxy_network
+from planning.access import AccessResult, compute_access
+from planning.coverage import CoverageOptions, CoverageResult, compute_coverage, json_value
+from planning.gaps import GapOptions, find_gaps
+from planning.standards import Standard
+
+BBOX_MARGIN_DEG = 0.05
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything one analysis produced, with what it was computed from."""
+
+    coverage: CoverageResult
+    gaps: gpd.GeoDataFrame
+    access: AccessResult
+    networks: dict[str, RoadNetwork]
+    standards: tuple[Standard, ...]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_proxy(self) -> bool:
+        """Whether any travel time came from the proxy network."""
+        return any(n.facts.is_proxy for n in self.networks.values())
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, for provenance."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def study_bbox(*tables: pd.DataFrame, margin: float = BBOX_MARGIN_DEG) -> tuple[float, ...]:
+    """Extent of the study's points (WGS-84) plus a margin, to clip large road files."""
+    lon = np.concatenate([t["lon"].to_numpy(dtype="float64") for t in tables if len(t)])
+    lat = np.concatenate([t["lat"].to_numpy(dtype="float64") for t in tables if len(t)])
+    return (lon.min() - margin, lat.min() - margin, lon.max() + margin, lat.max() + margin)
+
+
+def build_networks(
+    modes: Iterable[str],
+    sites: pd.DataFrame,
+    demand: pd.DataFrame,
+    roads: str | Path | None = None,
+    *,
+    walk_kph: float = 5.0,
+) -> dict[str, RoadNetwork]:
+    """A network per travel mode: from the road file, or the proxy network without one."""
+    out: dict[str, RoadNetwork] = {}
+    for mode in sorted(set(modes)):
+        m: Mode = "walk" if mode == "walk" else "drive"
+        if roads is None:
+            lon = np.concatenate([demand["lon"].to_numpy(), sites["lon"].to_numpy()])
+            lat = np.concatenate([demand["lat"].to_numpy(), sites["lat"].to_numpy()])
+            out[mode] = proxy_network(lon, lat, mode=m)
+        else:
+            from geo.roads import load_roads
+
+            out[mode] = load_roads(roads, mode=m, bbox=study_bbox(sites, demand), walk_kph=walk_kph)
+    return out
+
+
+def run_analysis(
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    standards: tuple[Standard, ...],
+    *,
+    roads: str | Path | None = None,
+    networks: dict[str, RoadNetwork] | None = None,
+    options: CoverageOptions | None = None,
+    gap_options: GapOptions | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> Analysis:
+    """Coverage, gaps and accessibility for every standard."""
+    opts = options or CoverageOptions()
+    nets = networks or build_networks(
+        (s.mode for s in standards), sites, demand, roads, walk_kph=opts.walk_kph
+    )
+    coverage = compute_coverage(sites, demand, standards, nets, opts)
+    gaps = find_gaps(coverage, demand, gap_options)
+    access = compute_access(sites, demand, standards, nets, opts)
+    return Analysis(coverage, gaps, access, nets, standards, dict(provenance or {}))
+
+
+def network_summary(analysis: Analysis) -> dict[str, Any]:
+    """Network facts for ``summary.json``: the first mode's at the top, all under by_mode."""
+    by_mode: dict[str, Any] = {}
+    cov = analysis.coverage.standards
+    for mode, net in sorted(analysis.networks.items()):
+        facts = net.facts.as_dict()
+        rows = cov[cov["mode"] == mode]
+        facts["edges"] = facts["segments"]
+        facts["points_snapped_too_far"] = int(rows["demand_unsnapped"].max()) if len(rows) else 0
+        facts["points_near_dropped_components"] = (
+            int(rows["demand_near_dropped"].max()) if len(rows) else 0
+        )
+        by_mode[mode] = facts
+    first: dict[str, Any] = next(iter(by_mode.values()), {})
+    return {**first, "by_mode": by_mode}
+
+
+def summary(analysis: Analysis) -> dict[str, Any]:
+    """The ``summary.json`` document."""
+    notes = list(analysis.coverage.notes) + list(analysis.access.notes)
+    if analysis.is_proxy:
+        notes.insert(0, PROXY_LABEL)
+    return {
+        "proxy_network": analysis.is_proxy,
+        "after_completion": analysis.coverage.options.after_completion,
+        "standards": analysis.coverage.standard_rows(),
+        "by_area": analysis.coverage.area_rows(),
+        "gaps": len(analysis.gaps),
+        "access": [
+            {str(k): json_value(v) for k, v in row.items()}
+            for row in analysis.access.standards.to_dict("records")
+        ],
+        "network": network_summary(analysis),
+        "inputs": analysis.provenance,
+        "notes": notes,
+    }
+
+
+COVERAGE_COLUMNS = [
+    "demand_id", "kind", "level", "nearest_site_id", "minutes", "covered",
+    "mode", "max_minutes", "snapped", "weight", "county", "township",
+]  # fmt: skip
+
+
+def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
+    """Write summary.json, coverage.csv, gaps.geojson, by_area.csv and access.csv."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [
+        folder / n
+        for n in ("summary.json", "coverage.csv", "gaps.geojson", "by_area.csv", "access.csv")
+    ]
+    write_json(summary(analysis), written[0])
+    points = analysis.coverage.points
+    table = (
+        points[COVERAGE_COLUMNS].copy() if len(points) else pd.DataFrame(columns=COVERAGE_COLUMNS)
+    )
+    table["minutes"] = table["minutes"].astype("Float64").round(4)
+    with atomic_path(written[1]) as tmp:
+        tmp.write_bytes(csv_bytes(table))
+    gaps = analysis.gaps
+    with atomic_path(written[2]) as tmp:
+        tmp.write_text(gaps.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+    with atomic_path(written[3]) as tmp:
+        tmp.write_bytes(csv_bytes(analysis.coverage.by_area))
+    access = analysis.access.points.copy()
+    if len(access):
+        access["score_per_1000"] = access["score_per_1000"].round(6)
+    with atomic_path(written[4]) as tmp:
+        tmp.write_bytes(csv_bytes(access))
+    return written
