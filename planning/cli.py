@@ -136,7 +136,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     demo = load_demo()
     summary = demo_summary(demo)
     if args.out:
+        from planning.analyze import run_analysis, write_analysis
+        from planning.standards import DEFAULT_STANDARDS, load_standards
+
         write_demo(demo, Path(args.out))
+        analysis = run_analysis(
+            demo.sites,
+            demo.demand,
+            load_standards(DEFAULT_STANDARDS),
+            provenance={"dataset": "sanming demo", "standards": str(DEFAULT_STANDARDS)},
+        )
+        write_analysis(analysis, Path(args.out) / "analysis")
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
