@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -24,7 +26,15 @@ def make_net(x, y, u, v, fwd_speed, bwd_speed=None, dropped=None) -> RoadNetwork
         bwd = np.where(bs > 0, length / np.where(bs > 0, bs, 1), np.inf)
     facts = NetworkFacts("test", "test", "drive", False, len(x), len(u), float(length.sum() / 1000))
     return RoadNetwork(
-        "EPSG:32650", x, y, u, v, length, fwd, bwd, facts,
+        "EPSG:32650",
+        x,
+        y,
+        u,
+        v,
+        length,
+        fwd,
+        bwd,
+        facts,
         np.zeros((0, 4)) if dropped is None else np.asarray(dropped, float),
     )
 
@@ -87,7 +97,7 @@ def ref_graph(net: RoadNetwork, snaps: list) -> tuple[nx.DiGraph, list]:
         chain = [(0.0, int(net.u[k]))]
         chain += sorted({(t, ("p", k, t)) for t, _ in on_seg.get(k, [])})
         chain.append((1.0, int(net.v[k])))
-        for (t0, a), (t1, b) in zip(chain[:-1], chain[1:], strict=True):
+        for (t0, a), (t1, b) in itertools.pairwise(chain):
             add(a, b, net.forward_s[k] * (t1 - t0))
             add(b, a, net.backward_s[k] * (t1 - t0))
     return g, node_of
@@ -214,7 +224,10 @@ def test_od_matrix_equals_networkx_per_pair() -> None:
     dests = (rng.uniform(0, 1800, 9), rng.uniform(0, 1800, 9))
     cutoff = 150.0
     od = od_matrix(net, demand, dests, cutoff_s=cutoff)
-    got = {(int(o), int(d)): float(s) for o, d, s in zip(od.origin, od.destination, od.seconds, strict=True)}
+    got = {
+        (int(o), int(d)): float(s)
+        for o, d, s in zip(od.origin, od.destination, od.seconds, strict=True)
+    }
     want = {}
     for j in range(9):
         one = ref_times(net, demand, ([dests[0][j]], [dests[1][j]]), 1000, cutoff=cutoff)
