@@ -17,6 +17,8 @@ from urllib.parse import quote
 import folium
 import geopandas as gpd
 import numpy as np
+import shapely
+import shapely.geometry
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
@@ -61,6 +63,47 @@ class MapLabels:
             return ""
         words: Mapping[str, str] = getattr(self, table)
         return words.get(str(code), str(code))
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Polygons or lines drawn with the network (service areas, gaps, a proxy network).
+
+    Popups are built here from ``popup_fields`` (label, column) pairs and
+    escaped; ``tooltip_field`` names the column shown on hover.
+    """
+
+    name: str
+    frame: gpd.GeoDataFrame
+    colour: str
+    popup_fields: tuple[tuple[str, str], ...] = ()
+    tooltip_field: str | None = None
+    show: bool = True
+    on_top: bool = False
+    fill_opacity: float = 0.15
+    weight: float = 1.5
+    dash: str | None = None
+
+
+class _Banner(MacroElement):  # type: ignore[misc]
+    """A notice across the top of the map (pre-escaped HTML), e.g. the proxy warning."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="sn-banner" style="position:absolute;z-index:1000;top:10px;left:60px;
+            right:60px;text-align:center;pointer-events:none">
+          <span style="background:#fff3cd;border:1px solid #d4a72c;border-radius:4px;
+            padding:3px 10px;font:13px/1.5 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;
+            color:#5c4400">{{ this.body }}</span></div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "Banner"
+        self.body = body
 
 
 class _Legend(MacroElement):  # type: ignore[misc]
@@ -216,6 +259,68 @@ def _legend_html(present: list[tuple[str, str]], labels: MapLabels) -> str:
     return "".join(rows)
 
 
+def _overlay_features(overlay: Overlay, basemap: str) -> dict[str, Any]:
+    frame = overlay.frame.to_crs(4326) if overlay.frame.crs else overlay.frame
+    geoms = frame.geometry.to_numpy()
+    if basemap == "amap":
+        geoms = shapely.transform(
+            geoms, lambda xy: np.column_stack(coords.wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+        )
+    geoms = shapely.set_precision(geoms, 1e-7)
+    features = []
+    for i, (geom, row) in enumerate(zip(geoms, frame.to_dict("records"), strict=True)):
+        if geom is None or geom.is_empty:
+            continue
+        cells = "".join(
+            f"<tr><th style='text-align:left;padding-right:6px'>{html_text(label)}</th>"
+            f"<td>{html_text(_cell(row.get(col)))}</td></tr>"
+            for label, col in overlay.popup_fields
+        )
+        props: dict[str, Any] = {"popup": f"<table>{cells}</table>" if cells else ""}
+        if overlay.tooltip_field:
+            props["tip"] = html_text(_cell(row.get(overlay.tooltip_field)))
+        features.append(
+            {"type": "Feature", "id": str(i), "geometry": shapely.geometry.mapping(geom),
+             "properties": props}
+        )  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return value
+
+
+def _add_overlay(fmap: folium.Map, overlay: Overlay, basemap: str, pane: str) -> None:
+    data = _overlay_features(overlay, basemap)
+    if not data["features"]:
+        return
+    group = folium.FeatureGroup(name=html_text(overlay.name), show=overlay.show)
+    style = {
+        "color": overlay.colour,
+        "weight": overlay.weight,
+        "fillColor": overlay.colour,
+        "fillOpacity": overlay.fill_opacity,
+        "dashArray": overlay.dash,
+        "pane": pane,
+    }
+    folium.GeoJson(
+        data,
+        style_function=lambda f, st=style: st,
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=380)
+        if overlay.popup_fields
+        else None,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)
+        if overlay.tooltip_field
+        else None,
+        pane=pane,
+    ).add_to(group)
+    group.add_to(fmap)
+
+
 def network_map(
     sites: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame | None = None,
@@ -225,6 +330,8 @@ def network_map(
     basemap: str = "blank",
     tianditu_key: str = "",
     show_demand: bool = True,
+    overlays: tuple[Overlay, ...] = (),
+    banner: str = "",
 ) -> folium.Map:
     """Build the network map: a layer per (kind, level), demand, legend, layer control.
 
@@ -241,6 +348,11 @@ def network_map(
     basemap
         ``blank`` (offline), ``osm``, ``tianditu`` (needs ``tianditu_key``) or
         ``amap`` (points are shifted to GCJ-02 for display only).
+    overlays
+        Polygons or lines (service areas, gaps, a proxy network): those with
+        ``on_top`` are drawn above the sites, the others below.
+    banner
+        A notice shown across the top of the map (plain text, escaped).
     """
     labels = labels or MapLabels()
     assets = assets or local_assets()
@@ -269,6 +381,12 @@ def network_map(
                 "'Noto Sans CJK SC','Microsoft YaHei',sans-serif}</style>"
             )
         )
+
+    folium.map.CustomPane("sn-below", z_index=390, pointer_events=True).add_to(fmap)
+    folium.map.CustomPane("sn-above", z_index=680, pointer_events=True).add_to(fmap)
+    for overlay in overlays:
+        if not overlay.on_top:
+            _add_overlay(fmap, overlay, basemap, "sn-below")
 
     if demand is not None and len(demand):
         top = float(demand["weight"].max()) or 1.0
@@ -347,6 +465,11 @@ def network_map(
                 ).add_to(group)
                 group.add_to(fmap)
 
+    for overlay in overlays:
+        if overlay.on_top:
+            _add_overlay(fmap, overlay, basemap, "sn-above")
+    if banner:
+        fmap.add_child(_Banner(html_text(banner)))
     fmap.add_child(_Legend(_legend_html(present, labels)))
     fmap.add_child(_MetricScale())  # type: ignore[no-untyped-call]
     folium.LayerControl(collapsed=False).add_to(fmap)

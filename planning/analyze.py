@@ -172,3 +172,44 @@ def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
     with atomic_path(written[4]) as tmp:
         tmp.write_bytes(csv_bytes(access))
     return written
+
+
+def service_areas(
+    sites: pd.DataFrame,
+    standards: tuple[Standard, ...],
+    networks: dict[str, RoadNetwork],
+    options: CoverageOptions | None = None,
+) -> gpd.GeoDataFrame:
+    """One service-area polygon (WGS-84) per standard, from its qualifying sites."""
+    from geo.projection import to_metric
+    from planning.coverage import qualifying_sites
+    from planning.travel import service_area
+
+    opts = options or CoverageOptions()
+    rows, shapes = [], []
+    for std in standards:
+        net = networks[std.mode]
+        counted, _ = qualifying_sites(sites, std, after_completion=opts.after_completion)
+        if not len(counted):
+            continue
+        area = service_area(
+            net,
+            to_metric(counted["lon"], counted["lat"], net.crs),
+            std.max_minutes * 60.0,
+            max_snap_m=opts.max_snap_m,
+            walk_kph=opts.walk_kph,
+        )
+        if area.is_empty:
+            continue
+        shape = gpd.GeoSeries([area], crs=net.crs).to_crs(4326).iloc[0]
+        rows.append(
+            {
+                "kind": std.kind,
+                "level": std.level,
+                "mode": std.mode,
+                "max_minutes": std.max_minutes,
+                "sites": len(counted),
+            }
+        )
+        shapes.append(shape.simplify(0.0002))
+    return gpd.GeoDataFrame(rows, geometry=shapes, crs=4326)

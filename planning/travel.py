@@ -421,15 +421,15 @@ def service_area(
     *,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     walk_kph: float = DEFAULT_WALK_KPH,
-    piece_m: float = 100.0,
+    piece_m: float = 250.0,
 ) -> shapely.Geometry:
     """Area from which some site is reachable within ``seconds`` (metric CRS).
 
     Road positions with time-to-site ``t <= seconds`` come from one
     multi-source search; segments are cut into pieces of at most ``piece_m``
     and a piece reachable at one end only is cut where its time crosses the
-    limit. Around each piece, the area a walker covers in the time left at its
-    worse end (capped at ``max_snap_m``) is added.
+    limit. Around each piece, the area a walker covers in the time left (capped
+    at ``max_snap_m``) is added: the hull of the walking discs at its two ends.
     """
     s_snap = snap(net, *site_xy, max_snap_m=max_snap_m, walk_kph=walk_kph)
     if not s_snap.ok.any():
@@ -475,8 +475,12 @@ def service_area(
     ends = np.column_stack(
         [ux + (vx - ux) * c0, uy + (vy - uy) * c0, ux + (vx - ux) * c1, uy + (vy - uy) * c1]
     )
-    # walk from the road in the time left at the worse end of the piece
-    slack = seconds - np.maximum(np.minimum(t0, seconds), np.minimum(t1, seconds))
-    radius = np.clip(slack * (walk_kph / 3.6), 1.0, max_snap_m)
-    lines = shapely.linestrings(ends.reshape(-1, 2, 2))
-    return shapely.union_all(shapely.buffer(lines, radius, quad_segs=4))
+    # Walk from the road in the time left: the slack is taken as linear along
+    # each piece, so the union of the walking discs along it is exactly the
+    # convex hull of the discs at its two ends.
+    walk = walk_kph / 3.6
+    r0 = np.clip((seconds - np.minimum(t0, seconds)) * walk, 1.0, max_snap_m)
+    r1 = np.clip((seconds - np.minimum(t1, seconds)) * walk, 1.0, max_snap_m)
+    d0 = shapely.buffer(shapely.points(ends[:, 0], ends[:, 1]), r0, quad_segs=4)
+    d1 = shapely.buffer(shapely.points(ends[:, 2], ends[:, 3]), r1, quad_segs=4)
+    return shapely.union_all(shapely.convex_hull(shapely.union(d0, d1)))

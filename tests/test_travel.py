@@ -276,3 +276,19 @@ def test_service_area_grows_with_time() -> None:
     large = service_area(net, site, 180)
     assert small.area > 0 and large.area > small.area
     assert large.buffer(1).contains(small)
+
+
+def test_service_area_holds_every_point_the_engine_says_is_within_time() -> None:
+    net = grid_net(10, 21)
+    rng = np.random.default_rng(21)
+    sites = (rng.uniform(300, 1500, 3), rng.uniform(300, 1500, 3))
+    limit = 150.0
+    area = service_area(net, sites, limit)
+    px, py = rng.uniform(-200, 2000, 3000), rng.uniform(-200, 2000, 3000)
+    res = nearest_site(net, (px, py), sites)
+    t = res.seconds.filled(np.inf)
+    inside = shapely.contains_xy(area, px, py)
+    assert (t <= 0.9 * limit).sum() > 100
+    assert inside[t <= 0.9 * limit].all()
+    # and the area is not wildly larger than what the engine reaches
+    assert inside[t > 1.5 * limit].mean() < 0.05
