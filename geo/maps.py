@@ -368,7 +368,9 @@ def network_map(
         centre = [float(np.mean([b[0] for b in bounds])), float(np.mean([b[1] for b in bounds]))]
     else:
         bounds, centre = None, [26.26, 117.64]
-    fmap = folium.Map(location=centre, zoom_start=9, tiles=None, control_scale=False)
+    fmap = folium.Map(
+        location=centre, zoom_start=9, tiles=None, control_scale=False, zoom_snap=0.25
+    )
     fmap.default_js = list(assets.js)
     fmap.default_css = list(assets.css)
     _add_basemap(fmap, basemap, labels, tianditu_key)
@@ -472,7 +474,8 @@ def network_map(
         fmap.add_child(_Banner(html_text(banner)))
     fmap.add_child(_Legend(_legend_html(present, labels)))
     fmap.add_child(_MetricScale())  # type: ignore[no-untyped-call]
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    # many layers (service areas, gaps) would hide the map: fold the control then
+    folium.LayerControl(collapsed=len(overlays) > 2).add_to(fmap)
     if bounds is not None:
         fmap.fit_bounds(bounds, padding=(20, 20))
     _stable_ids(fmap)

@@ -49,11 +49,18 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def study_bbox(*tables: pd.DataFrame, margin: float = BBOX_MARGIN_DEG) -> tuple[float, ...]:
+def study_bbox(
+    *tables: pd.DataFrame, margin: float = BBOX_MARGIN_DEG
+) -> tuple[float, float, float, float]:
     """Extent of the study's points (WGS-84) plus a margin, to clip large road files."""
     lon = np.concatenate([t["lon"].to_numpy(dtype="float64") for t in tables if len(t)])
     lat = np.concatenate([t["lat"].to_numpy(dtype="float64") for t in tables if len(t)])
-    return (lon.min() - margin, lat.min() - margin, lon.max() + margin, lat.max() + margin)
+    return (
+        float(lon.min() - margin),
+        float(lat.min() - margin),
+        float(lon.max() + margin),
+        float(lat.max() + margin),
+    )
 
 
 def build_networks(

@@ -30,8 +30,9 @@ class GapOptions:
     than the distance travelled in the standard's time at the mode's
     reference speed, divided by the detour factor: one new site between them
     could then plausibly serve both. Reference speeds: 40 km/h driving (the
-    proxy network's speed), 5 km/h walking. ``buffer_m`` widens each gap's
-    outline (the hull of its points).
+    proxy network's speed), 5 km/h walking. A gap is drawn as the hull of its
+    points widened by a third of the link distance (at least ``buffer_m``), so
+    that it reads on a city-wide map.
     """
 
     reference_kph: tuple[tuple[str, float], ...] = (("drive", 40.0), ("walk", 5.0))
@@ -52,7 +53,8 @@ def find_gaps(
     Each gap carries its uncovered weight, share of all demand, the points,
     counties and townships it spans, the nearest qualifying site of any of its
     points and that time (empty where none was reached), the rule that made it
-    a gap, and an outline. Gaps are ranked by uncovered weight, largest first.
+    a gap, and an outline. Within each standard gaps are ranked by uncovered
+    weight, largest first; ``gap_id`` is ``G<standard number>-<rank>``.
     """
     opts = options or GapOptions()
     pts = coverage.points
@@ -91,7 +93,9 @@ def find_gaps(
                 else float(xy[members, 1].mean())
             )
             lon, lat = to_lonlat([cx], [cy], crs)
-            hull = shapely.convex_hull(shapely.multipoints(xy[members])).buffer(opts.buffer_m)
+            hull = shapely.convex_hull(shapely.multipoints(xy[members])).buffer(
+                max(opts.buffer_m, link / 3)
+            )
             shapes.append(hull)
             rows.append(
                 {
@@ -117,10 +121,18 @@ def find_gaps(
     table = pd.DataFrame(rows)
     geometry = gpd.GeoSeries(shapes, crs=crs).to_crs(4326)
     gaps = gpd.GeoDataFrame(table, geometry=geometry.to_numpy(), crs=4326)
-    order = np.lexsort(
-        (gaps["level"].to_numpy(), gaps["kind"].to_numpy(), -gaps["weight"].to_numpy())
+    # rank within each standard, largest uncovered weight first; ids carry the
+    # standard's position in the table so they stay unique across standards
+    std_order = {
+        key: i for i, key in enumerate(dict.fromkeys(zip(pts["kind"], pts["level"], strict=True)))
+    }
+    std_index = np.array(
+        [std_order[(k, lv)] for k, lv in zip(gaps["kind"], gaps["level"], strict=True)]
     )
+    order = np.lexsort((np.arange(len(gaps)), -gaps["weight"].to_numpy(), std_index))
     gaps = gaps.iloc[order].reset_index(drop=True)
-    gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
-    gaps.insert(0, "gap_id", [f"G{r:03d}" for r in gaps["rank"]])
+    std_index = std_index[order]
+    rank = pd.Series(std_index).groupby(std_index).cumcount().to_numpy() + 1
+    gaps.insert(0, "rank", rank)
+    gaps.insert(0, "gap_id", [f"G{s + 1}-{r:03d}" for s, r in zip(std_index, rank, strict=True)])
     return gaps[[*GAP_COLUMNS, "geometry"]]

@@ -72,7 +72,10 @@ def test_cli_analyze_without_roads_writes_every_output(tmp_path: Path) -> None:
     assert not cov.loc[cov["covered"], "minutes"].isna().any()
     gaps = gpd.read_file(tmp_path / "gaps.geojson")
     assert len(gaps) == doc["gaps"] > 0
-    assert gaps["rank"].tolist() == sorted(gaps["rank"])
+    for _, part in gaps.groupby(["kind", "level"], sort=False):
+        assert part["rank"].tolist() == list(range(1, len(part) + 1))
+        assert part["weight"].is_monotonic_decreasing
+    assert gaps["gap_id"].is_unique
 
 
 def test_cli_analyze_after_completion_counts_more(tmp_path: Path) -> None:

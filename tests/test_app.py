@@ -72,3 +72,20 @@ def test_import_page_sample_add_and_replace(app: AppTest) -> None:
     app.switch_page("ui/pages/network.py").run()
     assert not app.exception
     assert {m.label: m.value for m in app.metric}["站点"] == "9"
+
+
+def test_coverage_page_shows_standards_bars_and_gaps(app: AppTest) -> None:
+    app.switch_page("ui/pages/coverage.py").run(timeout=120)
+    assert not app.exception, app.exception
+    assert app.title[0].value == "覆盖分析"
+    assert any("示意路网" in w.value for w in app.warning)  # the demo has no road file
+    table = app.dataframe[0].value
+    assert len(table) == 7 and "覆盖率" in table.columns
+    assert set(table["是否达标"]) <= {"达标", "未达标", "未设目标"}
+    # choosing another standard updates the gap table without error
+    app.selectbox(key="cov_std").set_value("reading_room/community").run(timeout=120)
+    assert not app.exception
+    # editing the standards: an invalid value is refused with a message
+    app.checkbox(key="cov_after").check().run(timeout=120)
+    assert not app.exception
+

@@ -112,8 +112,8 @@ def browser():
         b.close()
 
 
-def _offline_page(browser, blocked: list[str]):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+def _offline_page(browser, blocked: list[str], height: int = 1000):
+    context = browser.new_context(viewport={"width": 1400, "height": height}, locale="zh-CN")
 
     def route(r):
         host = urlparse(r.request.url).hostname or ""
@@ -173,5 +173,36 @@ def test_import_page_upload_in_browser(app_url: str, browser) -> None:
         assert "gb18030" in body
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "import_page.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_coverage_page_offline(app_url: str, browser) -> None:
+    blocked: list[str] = []
+    context, page = _offline_page(browser, blocked, height=2200)
+    try:
+        page.goto(f"{app_url}/coverage", wait_until="domcontentloaded")
+        page.get_by_text("各级标准与覆盖率").first.wait_for(timeout=120_000)
+        frame_el = page.wait_for_selector("iframe[title*='streamlit_folium']", timeout=120_000)
+        frame = frame_el.content_frame()
+        frame.wait_for_function("() => window.L !== undefined", timeout=30_000)
+        frame.wait_for_selector(".sn-banner", timeout=30_000)
+        assert "示意路网" in frame.inner_text(".sn-banner")
+        frame.hover(".leaflet-control-layers")
+        layers = frame.inner_text(".leaflet-control-layers")
+        assert "缺口 · 职工服务中心（站） · 乡镇（街道）级" in layers
+        assert "服务范围 · 职工服务中心（站） · 乡镇（街道）级" in layers
+        page.mouse.move(5, 5)  # fold the layer control away again
+        page.wait_for_timeout(800)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        frame_el.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
+        # open the first gap's popup, as a planner clicking on it would
+        frame.locator("path.leaflet-interactive[stroke='#d7301f']").first.click(force=True)
+        frame.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+        assert "未覆盖人数" in frame.inner_text(".leaflet-popup-content")
+        page.wait_for_timeout(800)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "coverage_page.png"), full_page=True)
+        assert [u for u in blocked if u.endswith((".js", ".css"))] == []
     finally:
         context.close()

@@ -1,0 +1,245 @@
+"""Coverage page: standards and shares, county bars, map with service areas and gaps."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import StandardsError
+from geo.export import csv_bytes
+from geo.maps import LEVEL_COLOURS, Overlay, network_map
+from geo.projection import to_lonlat
+from planning.standards import MODES
+from ui import analysis as ana
+from ui import state
+from ui.strings import vocabulary_words
+
+tr = state.tr
+lg = state.lang()
+kinds, levels = vocabulary_words("kind", lg), vocabulary_words("level", lg)
+sites, demand = state.sites(), state.demand()
+
+st.title(tr("page_coverage"))
+st.write(tr("coverage_intro"))
+
+with st.sidebar:
+    after = st.checkbox(tr("after_completion"), value=False, key="cov_after")
+
+with st.spinner(tr("computing")):
+    analysis, areas = ana.current_analysis(sites, demand, after)
+if analysis.is_proxy:
+    st.warning(tr("proxy_warning"))
+else:
+    facts = next(iter(analysis.networks.values())).facts
+    st.caption(tr("road_source", source=facts.source, nodes=facts.nodes, segments=facts.segments))
+
+
+def std_name(kind: str, level: str) -> str:
+    return f"{kinds.get(kind, kind)} · {levels.get(level, level)}"
+
+
+cov = analysis.coverage.standards.copy()
+gini = analysis.access.standards.set_index(["kind", "level"])["gini_townships"]
+table = pd.DataFrame(
+    {
+        tr("col_kind"): [kinds.get(k, k) for k in cov["kind"]],
+        tr("col_level"): [levels.get(v, v) for v in cov["level"]],
+        tr("col_mode"): [tr(f"mode_{m}") for m in cov["mode"]],
+        tr("col_minutes"): cov["max_minutes"],
+        tr("col_target"): cov["target_share"],
+        tr("col_covered"): cov["covered_share"],
+        tr("col_met"): [
+            tr("met_none") if m is None else tr("met_yes") if m else tr("met_no")
+            for m in cov["met"]
+        ],
+        tr("col_sites"): cov["sites_counted"],
+        tr("col_ignored"): [
+            "、".join(f"{state.tr('status_' + k)} {n}" for k, n in d.items())
+            for d in cov["sites_ignored_by_status"]
+        ],
+        tr("col_gini"): [gini.get((k, v)) for k, v in zip(cov["kind"], cov["level"], strict=True)],
+    }
+)
+st.subheader(tr("standards_table"))
+st.dataframe(
+    table,
+    hide_index=True,
+    use_container_width=True,
+    column_config={
+        tr("col_target"): st.column_config.NumberColumn(format="percent"),
+        tr("col_covered"): st.column_config.ProgressColumn(
+            format="percent", min_value=0, max_value=1
+        ),
+        tr("col_gini"): st.column_config.NumberColumn(format="%.2f"),
+    },
+)
+st.caption(tr("standards_note"))
+
+with st.expander(tr("edit_standards")):
+    current = pd.DataFrame([s.as_dict() for s in ana.standards()])
+    edited = st.data_editor(
+        current,
+        num_rows="dynamic",
+        use_container_width=True,
+        key="cov_std_editor",
+        column_config={
+            "kind": st.column_config.SelectboxColumn(options=sorted(kinds), required=True),
+            "level": st.column_config.SelectboxColumn(options=list(levels), required=True),
+            "mode": st.column_config.SelectboxColumn(options=list(MODES), required=True),
+            "max_minutes": st.column_config.NumberColumn(min_value=1, max_value=600, required=True),
+            "target_share": st.column_config.NumberColumn(min_value=0.0, max_value=1.0),
+            "higher_levels_count": st.column_config.CheckboxColumn(),
+        },
+    )
+    if st.button(tr("apply_standards"), key="cov_apply"):
+        try:
+            ana.set_standards_from_table(edited)
+        except StandardsError as exc:
+            st.error(tr("standards_invalid", message=exc.zh if lg == "zh" else exc.en))
+        else:
+            st.success(tr("standards_applied"))
+            st.rerun()
+
+options = [f"{k}/{v}" for k, v in zip(cov["kind"], cov["level"], strict=True)]
+default = options.index("service_center/township") if "service_center/township" in options else 0
+chosen = st.selectbox(
+    tr("choose_standard"),
+    options,
+    index=default,
+    format_func=lambda o: std_name(*o.split("/")),
+    key="cov_std",
+)
+kind, level = chosen.split("/")
+
+gaps = analysis.gaps
+with st.container():  # the map, full width
+    labels = state.map_labels()
+    overlays = []
+    if analysis.is_proxy:
+        net = analysis.networks.get("drive") or next(iter(analysis.networks.values()))
+        lon, lat = to_lonlat(net.x, net.y, net.crs)
+        lines = shapely.linestrings(
+            [[(lon[a], lat[a]), (lon[b], lat[b])] for a, b in zip(net.u, net.v, strict=True)]
+        )
+        overlays.append(
+            Overlay(
+                tr("proxy_layer"),
+                gpd.GeoDataFrame(geometry=lines, crs=4326),
+                "#9e9e9e",
+                show=True,
+                weight=0.8,
+                dash="4 4",
+                fill_opacity=0.0,
+            )
+        )
+    for rec in areas.drop(columns="geometry").to_dict("records"):
+        one = areas[(areas["kind"] == rec["kind"]) & (areas["level"] == rec["level"])]
+        overlays.append(
+            Overlay(
+                tr("service_area_layer", name=std_name(rec["kind"], rec["level"])),
+                one,
+                LEVEL_COLOURS.get(rec["level"], "#555555"),
+                show=(rec["kind"], rec["level"]) == (kind, level),
+                fill_opacity=0.28,
+                weight=1.5,
+            )
+        )
+    gaps = gaps.assign(
+        rule_text=[
+            f"{std_name(k, v)} · {tr('mode_' + m)} ≤ {x:g} min"
+            for k, v, m, x in zip(
+                gaps["kind"], gaps["level"], gaps["mode"], gaps["max_minutes"], strict=True
+            )
+        ]
+    )
+    fields = (
+        (tr("col_gap"), "gap_id"),
+        (tr("col_rank"), "rank"),
+        (tr("col_rule"), "rule_text"),
+        (tr("col_weight"), "weight"),
+        (tr("col_points"), "points"),
+        (tr("col_townships"), "townships"),
+        (tr("col_nearest_site"), "nearest_site_id"),
+        (tr("col_nearest_minutes"), "nearest_minutes"),
+    )
+    for (gk, gl), part in gaps.groupby(["kind", "level"], sort=False):
+        overlays.append(
+            Overlay(
+                tr("gap_layer", name=std_name(gk, gl)),
+                part,
+                "#d7301f",
+                popup_fields=fields,
+                tooltip_field="gap_id",
+                show=(gk, gl) == (kind, level),
+                on_top=True,
+                fill_opacity=0.35,
+                weight=2,
+            )
+        )
+    fmap = network_map(
+        sites,
+        demand,
+        labels=labels,
+        basemap=st.session_state.get("basemap", "blank"),
+        tianditu_key=state.tianditu_key(),
+        show_demand=False,
+        overlays=tuple(overlays),
+        banner=tr("proxy_banner") if analysis.is_proxy else "",
+    )
+    st_folium(fmap, height=600, use_container_width=True, returned_objects=[], key="cov_map")
+
+left, right = st.columns([2, 3])
+with left:
+    st.subheader(tr("county_bars"))
+    area = analysis.coverage.by_area
+    county = area[
+        (area["area_type"] == "county") & (area["kind"] == kind) & (area["level"] == level)
+    ]
+    bars = county.set_index("county")["covered_share"].astype(float).rename(tr("col_covered"))
+    st.bar_chart(bars, horizontal=True, height=420)
+
+right.subheader(tr("gaps_title"))
+mine = gaps[(gaps["kind"] == kind) & (gaps["level"] == level)]
+if not len(mine):
+    right.success(tr("no_gaps"))
+else:
+    shown = pd.DataFrame(
+        {
+            tr("col_rank"): mine["rank"],
+            tr("col_gap"): mine["gap_id"],
+            tr("col_weight"): mine["weight"],
+            tr("col_share"): mine["share_of_demand"],
+            tr("col_points"): mine["points"],
+            tr("col_townships"): mine["townships"],
+            tr("col_nearest_site"): mine["nearest_site_id"],
+            tr("col_nearest_minutes"): mine["nearest_minutes"],
+        }
+    )
+    right.dataframe(
+        shown.head(50),
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            tr("col_weight"): st.column_config.NumberColumn(format="%d"),
+            tr("col_share"): st.column_config.NumberColumn(format="percent"),
+            tr("col_nearest_minutes"): st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+d1, d2 = st.columns(2)
+d1.download_button(
+    tr("download_gaps"),
+    csv_bytes(pd.DataFrame(gaps.drop(columns="geometry"))),
+    file_name="gaps.csv",
+    mime="text/csv",
+    key="cov_dl_gaps",
+)
+d2.download_button(
+    tr("download_coverage"),
+    csv_bytes(analysis.coverage.points),
+    file_name="coverage.csv",
+    mime="text/csv",
+    key="cov_dl_cov",
+)
