@@ -130,6 +130,98 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _standard_for(args: argparse.Namespace) -> tuple[str, float]:
+    """Mode and minutes for --kind/--level: from --max-minutes or the standards file."""
+    from planning.standards import DEFAULT_STANDARDS, load_standards
+
+    found = [
+        s
+        for s in load_standards(args.standards or DEFAULT_STANDARDS)
+        if (s.kind, s.level) == (args.kind, args.level)
+    ]
+    mode = args.mode or (found[0].mode if found else "drive")
+    if args.max_minutes is not None:
+        return mode, float(args.max_minutes)
+    if not found:
+        raise InputError(
+            f"标准中没有 {args.kind}/{args.level}，请用 --max-minutes 指定",
+            f"no standard for {args.kind}/{args.level}; give --max-minutes",
+            file=str(args.standards or DEFAULT_STANDARDS),
+        )
+    return mode, found[0].max_minutes
+
+
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from geo.export import atomic_path, csv_bytes, write_json
+    from planning.analyze import build_networks
+    from planning.candidates import CandidateOptions, build_candidates, read_candidates
+    from planning.coverage import CoverageOptions, compute_coverage
+    from planning.gaps import find_gaps
+    from planning.standards import Standard
+    from planning.suggest import SuggestRequest, matrix_destinations, suggest
+
+    sites, demand, _ = _read_inputs(args)
+    mode, minutes = _standard_for(args)
+    request = SuggestRequest(
+        kind=args.kind, level=args.level, max_minutes=minutes, method=args.method, mode=mode,
+        count=args.count, budget=args.budget, time_limit=args.time_limit,
+        after_completion=args.after_completion, heuristic=args.heuristic, curve=not args.no_curve,
+    )  # fmt: skip
+    user = read_candidates(args.candidates) if args.candidates else None
+    net = None
+    gaps = None
+    if args.cost_matrix:
+        if user is None:
+            known = set(map(str, sites["site_id"]))
+            ids = [d for d in matrix_destinations(args.cost_matrix) if d not in known]
+            user = pd.DataFrame(
+                {"candidate_id": ids, "name": ids, "source": "cost_matrix", "lon": float("nan"),
+                 "lat": float("nan")}
+            )  # fmt: skip
+        candidates = build_candidates(
+            demand, sites, args.kind, args.level, user=user,
+            options=CandidateOptions(township_seats=False, gap_nodes=False),
+        )  # fmt: skip
+    else:
+        net = build_networks([mode], sites, demand, args.roads, walk_kph=args.walk_kph)[mode]
+        std = Standard(args.kind, args.level, mode, minutes)
+        cov = compute_coverage(
+            sites, demand, (std,), {mode: net},
+            CoverageOptions(after_completion=args.after_completion, max_snap_m=args.max_snap_m),
+        )  # fmt: skip
+        gaps = find_gaps(cov, demand)
+        candidates = build_candidates(
+            demand, sites, args.kind, args.level, gaps=gaps, net=net, user=user,
+            options=CandidateOptions(grid=args.grid),
+        )  # fmt: skip
+    result = suggest(
+        request, sites, demand, candidates, net=net, cost_matrix=args.cost_matrix, gaps=gaps
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(result.solution_json(), out / "solution.json")
+    with atomic_path(out / "suggestions.csv") as tmp:
+        tmp.write_bytes(csv_bytes(result.selected))
+    with atomic_path(out / "candidates.csv") as tmp:
+        tmp.write_bytes(csv_bytes(result.candidates))
+    doc = result.solution_json()
+    if net is not None and net.facts.is_proxy:
+        print("注意：没有路网文件，使用示意路网 / note: no road file, the proxy network was used")
+    shares = [
+        "—" if v is None else f"{v:.1%}"
+        for v in (doc["covered_share_before"], doc["covered_share_after"])
+    ]
+    gap = "—" if doc["gap"] is None else f"{doc['gap']:.4%}"
+    print(
+        f"{doc['method']} {doc['status']}: objective {doc['objective']:.6g}, gap {gap}, "
+        f"{len(doc['selected'])} new sites {doc['build_order']}; covered "
+        f"{shares[0]} -> {shares[1]}"
+    )
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from planning.demo import demo_summary, load_demo, write_demo
 
@@ -219,6 +311,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--after-completion", action="store_true", help="count planned and under-construction sites"
     )
     p.set_defaults(func=_cmd_analyze)
+
+    p = sub.add_parser("suggest", parents=[common], help="新站点选址建议 / suggest new sites")
+    _input_args(p)
+    p.add_argument("--cost-matrix", type=Path, help="long form: origin_id, destination_id, minutes")
+    p.add_argument("--kind", required=True, help="site kind, e.g. service_center")
+    p.add_argument("--level", required=True, help="site level, e.g. township")
+    p.add_argument("--method", choices=("mclp", "lscp", "pmedian", "cmclp"), default="mclp")
+    p.add_argument("--count", type=int, help="number of new sites (p)")
+    p.add_argument("--budget", type=float, help="total budget (MCLP budget form)")
+    p.add_argument("--max-minutes", type=float, help="standard (default: from the standards)")
+    p.add_argument("--mode", choices=("drive", "walk"), help="travel mode (default: standard's)")
+    p.add_argument("--standards", type=Path, help="standards TOML (default data/standards.toml)")
+    p.add_argument(
+        "--candidates", type=Path, help="candidate_id, name, lon, lat [, cost, capacity]"
+    )
+    p.add_argument("--grid", action="store_true", help="also use a regular grid of candidates")
+    p.add_argument("--time-limit", type=float, default=60.0, help="solver time limit (s)")
+    p.add_argument("--heuristic", action="store_true", help="greedy + swap only, no MIP")
+    p.add_argument("--no-curve", action="store_true", help="skip the coverage-budget curve")
+    p.add_argument(
+        "--after-completion", action="store_true", help="count planned and under-construction sites"
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.set_defaults(func=_cmd_suggest)
 
     p = sub.add_parser("demo", parents=[common], help="三明示例 / the embedded Sanming demo")
     p.add_argument("--out", type=Path, help="write the demo tables to this folder")

@@ -1,0 +1,842 @@
+"""Location models that keep the existing network: MCLP, LSCP, p-median, capacitated MCLP.
+
+Every model is built from a sparse, cutoff-bounded matrix of travel minutes
+between demand points (rows) and facility columns — the candidates for new
+sites followed by the existing sites, which are fixed open. Notation used in
+the docstrings:
+
+* ``I`` demand points with weights ``w_i``; ``J`` candidates; ``E`` existing sites;
+* ``t_ik`` minutes from demand ``i`` to facility ``k`` (absent = beyond the cutoff);
+* ``S`` the service standard in minutes; ``N_i = {j in J : t_ij <= S}``;
+* ``x_j in {0, 1}``: candidate ``j`` is opened.
+
+Models are solved exactly with HiGHS (a MIP with a time limit; the status is
+``optimal``, ``feasible`` with its gap, or ``infeasible``), or by a greedy plus
+swap heuristic (status ``heuristic``) that also warm-starts the MIP. Before
+solving, a model is reduced where that is exact, and the solution says what was
+reduced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from geo.errors import AnalysisError, InputError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Method = Literal["mclp", "lscp", "pmedian", "cmclp"]
+Status = Literal["optimal", "feasible", "heuristic", "infeasible"]
+DEFAULT_MIP_GAP = 1e-4  # 0.01 %
+
+
+class InfeasibleModelError(AnalysisError):
+    """A model with no feasible solution (e.g. a budget below every candidate's cost)."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Demand, candidates and existing sites with the minutes between them.
+
+    Attributes
+    ----------
+    minutes
+        CSR matrix (demand x (candidates + existing)) of minutes; only pairs
+        within the search cutoff are stored (explicit zeros are kept).
+    weights
+        Demand weights.
+    n_candidates
+        The first ``n_candidates`` columns are candidates, the rest existing sites.
+    cost
+        Cost of each candidate (budget form); ones by default.
+    capacity
+        Capacity of every column (capacitated model).
+    """
+
+    minutes: sp.csr_matrix
+    weights: FloatArray
+    n_candidates: int
+    cost: FloatArray | None = None
+    capacity: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        n_i, n_k = self.minutes.shape
+        if n_i == 0:
+            raise InputError("没有需求点", "there are no demand points")
+        if self.n_candidates == 0:
+            raise InputError("没有候选点", "there are no candidate sites")
+        if len(self.weights) != n_i:
+            raise InputError(
+                "需求权重数量与矩阵行数不符",
+                f"{len(self.weights)} weights for {n_i} demand rows",
+            )
+        if not 0 <= self.n_candidates <= n_k:
+            raise InputError("候选点数量有误", f"n_candidates {self.n_candidates} of {n_k} columns")
+        if np.any(self.weights < 0) or not np.all(np.isfinite(self.weights)):
+            raise InputError("需求权重须为非负数", "demand weights must be finite and >= 0")
+        if self.cost is not None and (len(self.cost) != self.n_candidates or np.any(self.cost < 0)):
+            raise InputError("候选点成本有误", "one non-negative cost per candidate is needed")
+        if self.capacity is not None and len(self.capacity) != n_k:
+            raise InputError("容量数量有误", "one capacity per column is needed")
+
+    @property
+    def n_existing(self) -> int:
+        """Number of existing (fixed open) sites."""
+        return int(self.minutes.shape[1] - self.n_candidates)
+
+    def cover(self, max_minutes: float) -> sp.csr_matrix:
+        """Boolean CSR of the pairs within ``max_minutes``."""
+        m = self.minutes.tocoo()
+        keep = m.data <= max_minutes + 1e-9
+        return sp.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=bool), (m.row[keep], m.col[keep])), shape=m.shape
+        )
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What a model chose and how sure it is.
+
+    ``objective`` is in the model's own units (DESIGN.md): MCLP — demand weight
+    covered by existing plus new sites; LSCP — number of new sites; p-median —
+    total of weight x minutes to the nearest open site; capacitated MCLP —
+    demand weight served. ``bound`` is the best proven bound on it and ``gap``
+    the relative gap (None for a heuristic).
+    """
+
+    method: str
+    status: Status
+    objective: float
+    bound: float | None
+    gap: float | None
+    seconds: float
+    selected: tuple[int, ...]
+    covered_before: float = 0.0
+    covered_after: float = 0.0
+    total_weight: float = 0.0
+    reductions: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (candidate indices; callers map them to ids)."""
+        return {
+            "method": self.method,
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "seconds": round(self.seconds, 4),
+            "selected": list(self.selected),
+            "reductions": self.reductions,
+            "notes": list(self.notes),
+        }
+
+
+# --------------------------------------------------------------------- reductions
+
+
+def _merge_rows(cover: sp.csr_matrix, weights: FloatArray) -> tuple[sp.csr_matrix, FloatArray]:
+    """Merge demand rows with identical coverage sets, summing their weights (exact)."""
+    if cover.shape[0] == 0:
+        return cover, weights
+    cover = cover.tocsr()
+    cover.sort_indices()
+    keys = [
+        cover.indices[cover.indptr[i] : cover.indptr[i + 1]].tobytes()
+        for i in range(cover.shape[0])
+    ]
+    uniq: dict[bytes, int] = {}
+    group = np.empty(len(keys), dtype=np.int64)
+    for i, key in enumerate(keys):
+        group[i] = uniq.setdefault(key, len(uniq))
+    first = np.full(len(uniq), -1, dtype=np.int64)
+    for i in range(len(keys) - 1, -1, -1):
+        first[group[i]] = i
+    merged_w = np.bincount(group, weights=weights, minlength=len(uniq))
+    return cover[first], np.asarray(merged_w, dtype=np.float64)
+
+
+def _dominated(cover: sp.csr_matrix, cost: FloatArray | None = None) -> BoolArray:
+    """Candidates whose coverage set is inside another's (at no lower cost).
+
+    Candidate ``j`` is dropped when some ``k`` covers every demand ``j`` covers
+    and costs no more; of identical candidates the lowest index is kept. Exact
+    for MCLP and LSCP: any solution using ``j`` stays feasible and no worse
+    with ``k`` instead.
+    """
+    n = cover.shape[1]
+    if n <= 1:
+        return np.zeros(n, dtype=bool)
+    c = cover.astype(np.int32).tocsc()
+    size = np.asarray(c.sum(axis=0)).ravel()
+    inter = (c.T @ c).tocoo()
+    j, k, shared = inter.row, inter.col, inter.data
+    price = np.zeros(n) if cost is None else cost
+    subset = (j != k) & (shared == size[j]) & (price[k] <= price[j])
+    # equal sets: only the higher index is dominated (keep the lowest)
+    equal = subset & (size[j] == size[k]) & (price[j] == price[k])
+    strict = subset & ~equal
+    out = np.zeros(n, dtype=bool)
+    out[j[strict]] = True
+    out[j[equal & (j > k)]] = True
+    out[size == 0] = True
+    return out
+
+
+# --------------------------------------------------------------------- HiGHS
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence C-level writes to standard output (HiGHS' start-up banner)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@dataclass
+class _Mip:
+    """A MIP in column-wise form for HiGHS: minimise c'x subject to row bounds."""
+
+    cost: list[float] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    integer: list[bool] = field(default_factory=list)
+    rows: list[tuple[float, float]] = field(default_factory=list)
+    entries: list[tuple[IntArray, IntArray, FloatArray]] = field(default_factory=list)
+
+    def add_vars(self, cost: FloatArray, lower: float, upper: float, integer: bool) -> IntArray:
+        start = len(self.cost)
+        self.cost.extend(np.asarray(cost, dtype=float).tolist())
+        self.lower.extend([lower] * len(cost))
+        self.upper.extend([upper] * len(cost))
+        self.integer.extend([integer] * len(cost))
+        return np.arange(start, start + len(cost), dtype=np.int64)
+
+    def add_rows(self, lower: FloatArray, upper: FloatArray) -> IntArray:
+        start = len(self.rows)
+        self.rows.extend(
+            zip(np.asarray(lower, float).tolist(), np.asarray(upper, float).tolist(), strict=True)
+        )
+        return np.arange(start, start + len(lower), dtype=np.int64)
+
+    def add_entries(self, row: IntArray, col: IntArray, value: FloatArray) -> None:
+        self.entries.append((np.asarray(row), np.asarray(col), np.asarray(value, dtype=float)))
+
+    def solve(
+        self, time_limit: float, mip_gap: float, start: FloatArray | None = None
+    ) -> tuple[str, FloatArray, float, float | None, float | None]:
+        """Solve; return (status, x, objective, bound, gap) with HiGHS' minimisation sense."""
+        import highspy
+
+        n, m = len(self.cost), len(self.rows)
+        rows = np.concatenate([e[0] for e in self.entries]) if self.entries else np.zeros(0, int)
+        cols = np.concatenate([e[1] for e in self.entries]) if self.entries else np.zeros(0, int)
+        vals = np.concatenate([e[2] for e in self.entries]) if self.entries else np.zeros(0)
+        a = sp.csc_matrix((vals, (rows, cols)), shape=(m, n))
+        a.sum_duplicates()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, m
+        lp.col_cost_ = np.asarray(self.cost, dtype=float)
+        lp.col_lower_ = np.asarray(self.lower, dtype=float)
+        lp.col_upper_ = np.asarray(self.upper, dtype=float)
+        bounds = np.asarray(self.rows, dtype=float).reshape(-1, 2)
+        lp.row_lower_ = bounds[:, 0]
+        lp.row_upper_ = bounds[:, 1]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+            for f in self.integer
+        ]
+        with _quiet_stdout():  # HiGHS prints a banner on construction
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+        h.setOptionValue("random_seed", 0)
+        h.setOptionValue("threads", 1)
+        h.passModel(lp)
+        if start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(map(float, start))
+            h.setSolution(sol)
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        name = h.modelStatusToString(status)
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        has_solution = info.primal_solution_status == 2 and len(x) == n
+        if status == highspy.HighsModelStatus.kOptimal:
+            return (
+                "optimal",
+                x,
+                float(info.objective_function_value),
+                float(info.mip_dual_bound),
+                float(info.mip_gap),
+            )
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return "infeasible", x, float("nan"), None, None
+        if has_solution:
+            return (
+                "feasible",
+                x,
+                float(info.objective_function_value),
+                float(info.mip_dual_bound),
+                float(info.mip_gap),
+            )
+        return f"no solution ({name})", x, float("nan"), None, None
+
+
+# --------------------------------------------------------------------- heuristics
+
+
+def greedy_swap_cover(
+    cover: sp.csr_matrix,
+    weights: FloatArray,
+    p: int,
+    *,
+    cost: FloatArray | None = None,
+    budget: float | None = None,
+    swaps: bool = True,
+) -> IntArray:
+    """Greedy then best-improvement swaps for maximal weighted coverage.
+
+    Greedy adds the candidate with the largest newly covered weight (per unit
+    cost in the budget form) while the count or budget allows; swaps exchange a
+    chosen and an unchosen candidate while that strictly raises coverage.
+    Deterministic: ties go to the lowest index.
+    """
+    c = cover.tocsc().astype(np.float64)
+    ct = c.T.tocsr()
+    n_j = c.shape[1]
+    chosen: list[int] = []
+    count = np.zeros(c.shape[0])
+    spent = 0.0
+    price = np.ones(n_j) if cost is None else cost
+    while True:
+        gain = ct @ (weights * (count == 0))
+        if budget is not None:
+            ok = price + spent <= budget + 1e-9
+            score = np.where(price > 0, gain / np.maximum(price, 1e-12), gain * 1e12)
+        else:
+            ok = np.ones(n_j, dtype=bool)
+            score = gain
+        ok[chosen] = False
+        ok &= gain > 0
+        if (budget is None and len(chosen) >= p) or not ok.any():
+            break
+        j = int(np.flatnonzero(ok)[np.argmax(score[ok])])
+        chosen.append(j)
+        spent += float(price[j])
+        count += c[:, j].toarray().ravel()
+    if not swaps or not chosen:
+        return np.array(sorted(chosen), dtype=np.int64)
+    improved = True
+    while improved:
+        improved = False
+        for pos, s in enumerate(list(chosen)):
+            col = c[:, s].toarray().ravel()
+            without = count - col
+            loss = float(weights[(col > 0) & (without == 0)].sum())
+            gain = ct @ (weights * (without == 0))
+            ok = np.ones(n_j, dtype=bool)
+            ok[chosen] = False
+            if budget is not None:
+                ok &= price <= budget - (spent - price[s]) + 1e-9
+            if not ok.any():
+                continue
+            j = int(np.flatnonzero(ok)[np.argmax(gain[ok])])
+            if gain[j] > loss + 1e-9:
+                chosen[pos] = j
+                spent += float(price[j] - price[s])
+                count = without + c[:, j].toarray().ravel()
+                improved = True
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def greedy_swap_median(
+    times: sp.csr_matrix, weights: FloatArray, base: FloatArray, p: int, *, swaps: bool = True
+) -> IntArray:
+    """Greedy then swaps for the least total weighted time (p-median).
+
+    ``base`` is every demand point's time to its nearest existing site (or the
+    penalty); ``times`` holds only the candidate pairs faster than that.
+    """
+    t = times.tocsc()
+    n_j = t.shape[1]
+    rows = t.indices
+    col_of = np.repeat(np.arange(n_j), np.diff(t.indptr))
+
+    def savings(cur: FloatArray) -> FloatArray:
+        s = weights[rows] * np.maximum(cur[rows] - t.data, 0.0)
+        return np.asarray(np.bincount(col_of, weights=s, minlength=n_j), dtype=np.float64)
+
+    def current(chosen: list[int]) -> FloatArray:
+        cur = base.copy()
+        for j in chosen:
+            lo, hi = t.indptr[j], t.indptr[j + 1]
+            cur[t.indices[lo:hi]] = np.minimum(cur[t.indices[lo:hi]], t.data[lo:hi])
+        return cur
+
+    chosen: list[int] = []
+    cur = base.copy()
+    while len(chosen) < p:
+        gain = savings(cur)
+        gain[chosen] = -1.0
+        j = int(np.argmax(gain))
+        if gain[j] <= 0:
+            break
+        chosen.append(j)
+        cur = current(chosen)
+    if not swaps or not chosen:
+        return np.array(sorted(chosen), dtype=np.int64)
+    best = float(weights @ cur)
+    improved = True
+    while improved:
+        improved = False
+        for pos in range(len(chosen)):
+            rest = chosen[:pos] + chosen[pos + 1 :]
+            cur_rest = current(rest)
+            gain = savings(cur_rest)
+            gain[chosen] = -1.0
+            j = int(np.argmax(gain))
+            total = float(weights @ cur_rest) - float(gain[j])
+            if total < best - 1e-9:
+                chosen[pos] = j
+                best = total
+                improved = True
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+# --------------------------------------------------------------------- models
+
+
+def _existing_cover(cover: sp.csr_matrix, n_candidates: int) -> BoolArray:
+    return np.asarray(cover[:, n_candidates:].sum(axis=1)).ravel() > 0
+
+
+def _finish(
+    method: str,
+    status: str,
+    objective: float,
+    bound: float | None,
+    gap: float | None,
+    started: float,
+    selected: IntArray,
+    **kw: Any,
+) -> Solution:
+    if status.startswith("no solution"):
+        raise AnalysisError(
+            f"求解器在时限内未找到可行解（{status}），请放宽时限或改用启发式",
+            f"the solver found no feasible solution in the time limit ({status}); "
+            "allow more time or use the heuristic",
+        )
+    return Solution(
+        method=method,
+        status=status,  # type: ignore[arg-type]
+        objective=float(objective),
+        bound=None if bound is None or not np.isfinite(bound) else float(bound),
+        gap=None if gap is None or not np.isfinite(gap) else float(max(gap, 0.0)),
+        seconds=time.perf_counter() - started,
+        selected=tuple(int(j) for j in sorted(selected)),
+        **kw,
+    )
+
+
+def solve_mclp(
+    inst: Instance,
+    max_minutes: float,
+    *,
+    p: int | None = None,
+    budget: float | None = None,
+    method: Literal["exact", "heuristic"] = "exact",
+    time_limit: float = 60.0,
+    mip_gap: float = DEFAULT_MIP_GAP,
+) -> Solution:
+    """Maximal covering location with the existing sites kept open.
+
+    Mathematics (after reduction)::
+
+        max   sum_i w_i y_i
+        s.t.  y_i <= sum_{j in N_i} x_j        for every demand i not covered by E
+              sum_j x_j <= p                   (count form), or
+              sum_j c_j x_j <= B               (budget form)
+              x_j in {0, 1},  0 <= y_i <= 1
+
+    ``N_i = {j in J : t_ij <= S}``. The objective reported adds the weight
+    already covered by the existing sites (``t_ie <= S`` for some ``e`` in E).
+    Reductions (exact): demand covered by existing sites or by no candidate
+    is taken out; demand with identical ``N_i`` is merged; dominated
+    candidates (``N_j`` inside ``N_k`` and ``c_k <= c_j``) are dropped.
+    """
+    started = time.perf_counter()
+    if (p is None) == (budget is None):
+        raise InputError("须给出站点数 p 或预算（二选一）", "give exactly one of p and budget")
+    if p is not None and p < 0:
+        raise InputError("站点数不能为负", "p must be >= 0")
+    if budget is not None:
+        if inst.cost is None:
+            raise InputError("预算模式需要候选点成本", "the budget form needs candidate costs")
+        if budget < 0:
+            raise InputError("预算不能为负", "budget must be >= 0")
+    cover = inst.cover(max_minutes)
+    w = inst.weights
+    total = float(w.sum())
+    by_existing = _existing_cover(cover, inst.n_candidates)
+    cand = cover[:, : inst.n_candidates]
+    coverable = np.asarray(cand.sum(axis=1)).ravel() > 0
+    base = float(w[by_existing].sum())
+    open_rows = np.flatnonzero(~by_existing & coverable)
+    sub, sub_w = _merge_rows(cand[open_rows], w[open_rows])
+    cost = inst.cost
+    dropped = _dominated(sub, cost)
+    keep = np.flatnonzero(~dropped)
+    reductions = {
+        "demand_covered_by_existing": int(by_existing.sum()),
+        "demand_not_coverable": int((~by_existing & ~coverable).sum()),
+        "demand_rows_after_merge": int(sub.shape[0]),
+        "candidates_dominated": int(dropped.sum()),
+        "candidates_kept": len(keep),
+    }
+    reduced = sub[:, keep].tocsc()
+    kcost = None if cost is None else cost[keep]
+    limit = p if p is not None else len(keep)
+    warm = greedy_swap_cover(reduced, sub_w, limit, cost=kcost, budget=budget)
+    warm_value = base + _covered(reduced, sub_w, warm)
+    if method == "heuristic" or len(keep) == 0 or limit == 0:
+        chosen = keep[warm]
+        status = "heuristic" if method == "heuristic" else "optimal"
+        return _finish(
+            "mclp", status, warm_value, None if method == "heuristic" else warm_value,
+            None if method == "heuristic" else 0.0, started, chosen,
+            covered_before=base, covered_after=warm_value, total_weight=total,
+            reductions=reductions,
+        )  # fmt: skip
+    mip = _Mip()
+    n_j, n_i = reduced.shape[1], reduced.shape[0]
+    x = mip.add_vars(np.zeros(n_j), 0.0, 1.0, True)
+    y = mip.add_vars(-sub_w, 0.0, 1.0, False)
+    rows = mip.add_rows(np.full(n_i, -np.inf), np.zeros(n_i))
+    coo = reduced.tocoo()
+    mip.add_entries(rows, y, np.ones(n_i))
+    mip.add_entries(rows[coo.row], x[coo.col], -np.ones(len(coo.row)))
+    cap_value = float(p) if p is not None else float(budget or 0.0)
+    (lim,) = mip.add_rows(np.array([-np.inf]), np.array([cap_value]))
+    mip.add_entries(np.full(n_j, lim), x, np.ones(n_j) if p is not None else kcost)  # type: ignore[arg-type]
+    start = np.zeros(n_j + n_i)
+    start[x[warm]] = 1.0
+    start[y] = (np.asarray(reduced[:, warm].sum(axis=1)).ravel() > 0).astype(float)
+    status, sol, _obj, bound, gap = mip.solve(time_limit, mip_gap, start)
+    if status == "infeasible":
+        raise InfeasibleModelError("模型无可行解", "the model has no feasible solution")
+    chosen_idx = np.flatnonzero(sol[x] > 0.5)
+    value = base + _covered(reduced, sub_w, chosen_idx)
+    upper = base - bound if bound is not None else None
+    gap = _relative_gap(value, upper)
+    return _finish(
+        "mclp", status, value, upper, gap, started,
+        keep[chosen_idx], covered_before=base, covered_after=value, total_weight=total,
+        reductions=reductions,
+    )  # fmt: skip
+
+
+def _relative_gap(value: float, bound: float | None) -> float | None:
+    """|bound - value| / |value| (0 when both are 0), on the reported objective."""
+    if bound is None or not np.isfinite(bound):
+        return None
+    if value == 0:
+        return 0.0 if abs(bound) < 1e-9 else None
+    return max(abs(bound - value) / abs(value), 0.0)
+
+
+def _covered(cover: sp.csc_matrix, weights: FloatArray, chosen: IntArray) -> float:
+    if len(chosen) == 0:
+        return 0.0
+    hit = np.asarray(cover[:, chosen].sum(axis=1)).ravel() > 0
+    return float(weights[hit].sum())
+
+
+def solve_lscp(
+    inst: Instance,
+    max_minutes: float,
+    *,
+    method: Literal["exact", "heuristic"] = "exact",
+    time_limit: float = 60.0,
+    mip_gap: float = DEFAULT_MIP_GAP,
+) -> Solution:
+    """Location set covering with the existing sites kept open.
+
+    Mathematics (after reduction)::
+
+        min   sum_j x_j
+        s.t.  sum_{j in N_i} x_j >= 1          for every demand i not covered by E
+                                               and reachable by some candidate
+              x_j in {0, 1}
+
+    Demand that no candidate and no existing site reaches within ``S`` cannot
+    be covered: it is reported (``reductions["demand_not_coverable"]``), not a
+    reason to fail. Reductions as for MCLP (merging identical rows, dropping
+    dominated candidates), both exact.
+    """
+    started = time.perf_counter()
+    cover = inst.cover(max_minutes)
+    w = inst.weights
+    total = float(w.sum())
+    by_existing = _existing_cover(cover, inst.n_candidates)
+    cand = cover[:, : inst.n_candidates]
+    coverable = np.asarray(cand.sum(axis=1)).ravel() > 0
+    need = np.flatnonzero(~by_existing & coverable)
+    sub, _sub_w = _merge_rows(cand[need], w[need])
+    dropped = _dominated(sub)
+    keep = np.flatnonzero(~dropped)
+    reduced = sub[:, keep].tocsc()
+    reductions = {
+        "demand_covered_by_existing": int(by_existing.sum()),
+        "demand_not_coverable": int((~by_existing & ~coverable).sum()),
+        "weight_not_coverable": float(w[~by_existing & ~coverable].sum()),
+        "demand_rows_after_merge": int(sub.shape[0]),
+        "candidates_dominated": int(dropped.sum()),
+        "candidates_kept": len(keep),
+    }
+    before = float(w[by_existing].sum())
+    after = before + float(w[need].sum())
+    # greedy set cover (most uncovered rows per site), then drop redundant sites
+    ones = np.ones(reduced.shape[0])
+    warm = greedy_swap_cover(reduced, ones, reduced.shape[1], swaps=False)
+    warm = _drop_redundant(reduced, warm)
+    if method == "heuristic" or reduced.shape[0] == 0:
+        status = "heuristic" if method == "heuristic" else "optimal"
+        return _finish(
+            "lscp", status, float(len(warm)), None if method == "heuristic" else float(len(warm)),
+            None if method == "heuristic" else 0.0, started, keep[warm],
+            covered_before=before, covered_after=after, total_weight=total, reductions=reductions,
+        )  # fmt: skip
+    mip = _Mip()
+    n_j, n_i = reduced.shape[1], reduced.shape[0]
+    x = mip.add_vars(np.ones(n_j), 0.0, 1.0, True)
+    rows = mip.add_rows(np.ones(n_i), np.full(n_i, np.inf))
+    coo = reduced.tocoo()
+    mip.add_entries(rows[coo.row], x[coo.col], np.ones(len(coo.row)))
+    start = np.zeros(n_j)
+    start[warm] = 1.0
+    status, sol, _obj, bound, gap = mip.solve(time_limit, mip_gap, start)
+    chosen_idx = np.flatnonzero(sol > 0.5)
+    return _finish(
+        "lscp", status, float(len(chosen_idx)), bound, gap, started, keep[chosen_idx],
+        covered_before=before, covered_after=after, total_weight=total, reductions=reductions,
+    )  # fmt: skip
+
+
+def _drop_redundant(cover: sp.csc_matrix, chosen: IntArray) -> IntArray:
+    keep = list(chosen)
+    count = np.asarray(cover[:, keep].sum(axis=1)).ravel() if keep else np.zeros(cover.shape[0])
+    for j in sorted(keep, key=lambda j: int(cover[:, j].sum())):
+        col = cover[:, j].toarray().ravel()
+        if np.all(count[col > 0] >= 2):
+            keep.remove(j)
+            count = count - col
+    return np.array(sorted(keep), dtype=np.int64)
+
+
+def solve_pmedian(
+    inst: Instance,
+    *,
+    p: int,
+    penalty_minutes: float,
+    method: Literal["exact", "heuristic"] = "exact",
+    time_limit: float = 60.0,
+    mip_gap: float = DEFAULT_MIP_GAP,
+    max_minutes: float | None = None,
+) -> Solution:
+    """p-median with the existing sites kept open: least total weighted time.
+
+    Let ``d_i`` be the time from ``i`` to its nearest existing site, or
+    ``penalty_minutes`` when none is within the matrix's cutoff (the penalty
+    also caps every time). Only pairs with ``t_ij < d_i`` can improve on it::
+
+        min   sum_i w_i d_i - sum_{i,j: t_ij < d_i} w_i (d_i - t_ij) z_ij
+        s.t.  sum_j z_ij <= 1                  for every demand i
+              z_ij <= x_j
+              sum_j x_j <= p
+              x_j in {0, 1},  z_ij >= 0
+
+    which equals ``sum_i w_i min(d_i, min_{j open} t_ij)``. Pairs no faster
+    than the nearest existing site are removed before solving (exact).
+    """
+    started = time.perf_counter()
+    if p < 0:
+        raise InputError("站点数不能为负", "p must be >= 0")
+    m = inst.minutes.tocsr()
+    w = inst.weights
+    n_i = m.shape[0]
+    existing = m[:, inst.n_candidates :].tocoo()
+    d = np.full(n_i, float(penalty_minutes))
+    np.minimum.at(d, existing.row, np.minimum(existing.data, penalty_minutes))
+    cand = m[:, : inst.n_candidates].tocoo()
+    better = cand.data < d[cand.row]
+    pairs = sp.csr_matrix(
+        (cand.data[better], (cand.row[better], cand.col[better])), shape=(n_i, inst.n_candidates)
+    )
+    before = float(w @ d)
+    reductions = {
+        "pairs_in_matrix": int(cand.nnz),
+        "pairs_faster_than_existing": int(better.sum()),
+        "demand_beyond_cutoff_of_existing": int((d >= penalty_minutes).sum()),
+    }
+    warm = greedy_swap_median(pairs, w, d, p)
+    warm_value = _median_value(pairs, w, d, warm)
+    cover_stats: dict[str, float] = {}
+    if max_minutes is not None:
+        cover_stats = _coverage_shares(inst, max_minutes, warm)
+    if method == "heuristic" or pairs.nnz == 0 or p == 0:
+        status = "heuristic" if method == "heuristic" else "optimal"
+        return _finish(
+            "pmedian", status, warm_value, None if method == "heuristic" else warm_value,
+            None if method == "heuristic" else 0.0, started, warm,
+            total_weight=float(w.sum()), reductions={**reductions, "objective_before": before},
+            **cover_stats,
+        )  # fmt: skip
+    coo = pairs.tocoo()
+    mip = _Mip()
+    n_j = inst.n_candidates
+    x = mip.add_vars(np.zeros(n_j), 0.0, 1.0, True)
+    z = mip.add_vars(-(w[coo.row] * (d[coo.row] - coo.data)), 0.0, 1.0, False)
+    assign = mip.add_rows(np.full(n_i, -np.inf), np.ones(n_i))
+    mip.add_entries(assign[coo.row], z, np.ones(len(z)))
+    link = mip.add_rows(np.full(len(z), -np.inf), np.zeros(len(z)))
+    mip.add_entries(link, z, np.ones(len(z)))
+    mip.add_entries(link, x[coo.col], -np.ones(len(z)))
+    (lim,) = mip.add_rows(np.array([-np.inf]), np.array([float(p)]))
+    mip.add_entries(np.full(n_j, lim), x, np.ones(n_j))
+    start = np.zeros(n_j + len(z))
+    start[x[warm]] = 1.0
+    start[z] = _median_assignment(coo, d, warm)
+    status, sol, _obj, bound, gap = mip.solve(time_limit, mip_gap, start)
+    chosen = np.flatnonzero(sol[x] > 0.5)
+    value = _median_value(pairs, w, d, chosen)
+    if max_minutes is not None:
+        cover_stats = _coverage_shares(inst, max_minutes, chosen)
+    lower = before + bound if bound is not None else None
+    gap = _relative_gap(value, lower)
+    return _finish(
+        "pmedian", status, value, lower, gap, started,
+        chosen, total_weight=float(w.sum()), reductions={**reductions, "objective_before": before},
+        **cover_stats,
+    )  # fmt: skip
+
+
+def _median_value(pairs: sp.csr_matrix, w: FloatArray, d: FloatArray, chosen: IntArray) -> float:
+    cur = d.copy()
+    if len(chosen):
+        sub = pairs[:, chosen].tocoo()
+        np.minimum.at(cur, sub.row, sub.data)
+    return float(w @ cur)
+
+
+def _median_assignment(coo: sp.coo_matrix, d: FloatArray, chosen: IntArray) -> FloatArray:
+    """z values of the best open candidate per demand point (a warm start)."""
+    z = np.zeros(len(coo.data))
+    is_open = np.zeros(coo.shape[1], dtype=bool)
+    is_open[chosen] = True
+    best = d.copy()
+    best_k = np.full(len(d), -1)
+    for k in np.flatnonzero(is_open[coo.col]):
+        i = coo.row[k]
+        if coo.data[k] < best[i]:
+            best[i], best_k[i] = coo.data[k], k
+    z[best_k[best_k >= 0]] = 1.0
+    return z
+
+
+def _coverage_shares(inst: Instance, max_minutes: float, chosen: IntArray) -> dict[str, float]:
+    cover = inst.cover(max_minutes)
+    w = inst.weights
+    before = _existing_cover(cover, inst.n_candidates)
+    after = before.copy()
+    if len(chosen):
+        after |= np.asarray(cover[:, chosen].sum(axis=1)).ravel() > 0
+    return {"covered_before": float(w[before].sum()), "covered_after": float(w[after].sum())}
+
+
+def solve_cmclp(
+    inst: Instance,
+    max_minutes: float,
+    *,
+    p: int,
+    time_limit: float = 60.0,
+    mip_gap: float = DEFAULT_MIP_GAP,
+) -> Solution:
+    """Capacitated maximal covering: sites serve at most their capacity.
+
+    With ``Q_k`` the capacity of facility ``k`` (candidates and existing),
+    ``u_ik`` the share of demand ``i`` served by ``k`` (pairs with
+    ``t_ik <= S``), and ``x_e = 1`` for existing sites::
+
+        max   sum_{i,k} w_i u_ik
+        s.t.  sum_k u_ik <= 1                  for every demand i
+              sum_i w_i u_ik <= Q_k x_k        for every facility k
+              u_ij <= x_j                      for every candidate pair
+              sum_j x_j <= p
+              x_j in {0, 1},  u_ik >= 0
+
+    The objective is the demand weight served. Existing sites also serve
+    within their capacity, so no demand is taken out before solving; only
+    candidates dominated in coverage *and* capacity are dropped. Solved by the
+    MIP only (no heuristic); the time limit and gap are reported.
+    """
+    started = time.perf_counter()
+    if inst.capacity is None:
+        raise InputError("容量模型需要站点容量", "the capacitated model needs capacities")
+    cover = inst.cover(max_minutes).tocoo()
+    w = inst.weights
+    n_i, n_k = cover.shape
+    n_j = inst.n_candidates
+    cap = np.asarray(inst.capacity, dtype=float)
+    mip = _Mip()
+    x = mip.add_vars(np.zeros(n_j), 0.0, 1.0, True)
+    u = mip.add_vars(-w[cover.row], 0.0, 1.0, False)
+    assign = mip.add_rows(np.full(n_i, -np.inf), np.ones(n_i))
+    mip.add_entries(assign[cover.row], u, np.ones(len(u)))
+    capr = mip.add_rows(np.full(n_k, -np.inf), np.where(np.arange(n_k) >= n_j, cap, 0.0))
+    mip.add_entries(capr[cover.col], u, w[cover.row])
+    mip.add_entries(capr[:n_j], x, -cap[:n_j])
+    is_cand = cover.col < n_j
+    link = mip.add_rows(np.full(int(is_cand.sum()), -np.inf), np.zeros(int(is_cand.sum())))
+    mip.add_entries(link, u[is_cand], np.ones(len(link)))
+    mip.add_entries(link, x[cover.col[is_cand]], -np.ones(len(link)))
+    (lim,) = mip.add_rows(np.array([-np.inf]), np.array([float(p)]))
+    mip.add_entries(np.full(n_j, lim), x, np.ones(n_j))
+    status, sol, obj, bound, _gap = mip.solve(time_limit, mip_gap)
+    if status == "infeasible":
+        raise InfeasibleModelError("模型无可行解", "the model has no feasible solution")
+    chosen = np.flatnonzero(sol[x] > 0.5) if len(sol) else np.zeros(0, dtype=np.int64)
+    served = -obj if np.isfinite(obj) else float("nan")
+    upper = -bound if bound is not None else None
+    # the weight served by the existing sites alone is the same model with p = 0
+    before = solve_cmclp(inst, max_minutes, p=0, time_limit=time_limit).objective if p else served
+    return _finish(
+        "cmclp", status, served, upper, _relative_gap(served, upper), started, chosen,
+        covered_before=before, covered_after=served, total_weight=float(w.sum()),
+        reductions={"pairs": int(cover.nnz)},
+    )  # fmt: skip

@@ -1,0 +1,182 @@
+"""Location models against brute-force optima on small instances."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from geo.errors import InputError
+from planning.locate import Instance, solve_cmclp, solve_lscp, solve_mclp, solve_pmedian
+
+
+def instance(seed: int, n_i: int = 14, n_j: int = 7, n_e: int = 2, cost: bool = False) -> Instance:
+    rng = np.random.default_rng(seed)
+    m = rng.uniform(0, 40, (n_i, n_j + n_e))
+    m[rng.random(m.shape) < 0.35] = np.inf  # beyond the cutoff
+    m[0, :] = np.inf  # one demand point nobody reaches
+    rows, cols = np.nonzero(np.isfinite(m))
+    minutes = sp.csr_matrix((m[rows, cols], (rows, cols)), shape=m.shape)
+    weights = rng.integers(1, 50, n_i).astype(float)
+    return Instance(
+        minutes,
+        weights,
+        n_j,
+        cost=rng.integers(1, 6, n_j).astype(float) if cost else None,
+        capacity=rng.integers(20, 120, n_j + n_e).astype(float),
+    )
+
+
+def dense(inst: Instance) -> np.ndarray:
+    d = np.full(inst.minutes.shape, np.inf)
+    coo = inst.minutes.tocoo()
+    d[coo.row, coo.col] = coo.data
+    return d
+
+
+def covered_weight(inst: Instance, s: float, chosen) -> float:
+    d = dense(inst)
+    cols = list(chosen) + list(range(inst.n_candidates, d.shape[1]))
+    hit = (d[:, cols] <= s).any(axis=1)
+    return float(inst.weights[hit].sum())
+
+
+SEEDS = [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+def test_mclp_equals_brute_force(seed: int, p: int) -> None:
+    inst = instance(seed)
+    s = 15.0
+    best = max(covered_weight(inst, s, c) for c in itertools.combinations(range(7), p))
+    sol = solve_mclp(inst, s, p=p)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best)
+    assert covered_weight(inst, s, sol.selected) == pytest.approx(best)
+    assert sol.gap is not None and sol.gap <= 1e-4
+    assert sol.bound is not None and sol.bound >= sol.objective - 1e-6
+    assert len(sol.selected) <= p
+    assert sol.covered_before == pytest.approx(covered_weight(inst, s, ()))
+    heur = solve_mclp(inst, s, p=p, method="heuristic")
+    assert heur.status == "heuristic" and heur.objective <= best + 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("budget", [0.0, 3.0, 7.0])
+def test_mclp_budget_equals_brute_force(seed: int, budget: float) -> None:
+    inst = instance(seed, cost=True)
+    s = 15.0
+    best = 0.0
+    for r in range(8):
+        for c in itertools.combinations(range(7), r):
+            if inst.cost[list(c)].sum() <= budget:
+                best = max(best, covered_weight(inst, s, c))
+    sol = solve_mclp(inst, s, budget=budget)
+    assert sol.objective == pytest.approx(best)
+    assert inst.cost[list(sol.selected)].sum() <= budget + 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lscp_equals_brute_force(seed: int) -> None:
+    inst = instance(seed)
+    s = 15.0
+    d = dense(inst)
+    existing = (d[:, 7:] <= s).any(axis=1)
+    reach = (d[:, :7] <= s).any(axis=1)
+    need = ~existing & reach
+    best = None
+    for r in range(8):
+        for c in itertools.combinations(range(7), r):
+            if ((d[np.ix_(need, list(c))] <= s).any(axis=1)).all() if r else not need.any():
+                best = r
+                break
+        if best is not None:
+            break
+    sol = solve_lscp(inst, s)
+    assert sol.status == "optimal" and sol.objective == best
+    assert len(sol.selected) == best
+    assert sol.reductions["demand_not_coverable"] >= 1  # row 0 reaches nothing, not a failure
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+def test_pmedian_equals_brute_force(seed: int, p: int) -> None:
+    inst = instance(seed)
+    penalty = 60.0
+    d = np.minimum(dense(inst), penalty)
+
+    def cost(c) -> float:
+        cols = list(c) + list(range(7, d.shape[1]))
+        return float(inst.weights @ np.min(d[:, cols], axis=1))
+
+    best = min(cost(c) for c in itertools.combinations(range(7), p))
+    sol = solve_pmedian(inst, p=p, penalty_minutes=penalty)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best)
+    assert cost(sol.selected) == pytest.approx(best)
+    heur = solve_pmedian(inst, p=p, penalty_minutes=penalty, method="heuristic")
+    assert heur.objective >= best - 1e-9
+
+
+def served_lp(inst: Instance, s: float, chosen) -> float:
+    """Best served weight for a fixed set of open facilities (an LP)."""
+    d = dense(inst)
+    open_cols = list(chosen) + list(range(7, d.shape[1]))
+    pairs = [(i, k) for i in range(d.shape[0]) for k in open_cols if d[i, k] <= s]
+    if not pairs:
+        return 0.0
+    w, cap = inst.weights, inst.capacity
+    c = np.array([-w[i] for i, _ in pairs])
+    a, b = [], []
+    for i in range(d.shape[0]):
+        a.append([1.0 if pi == i else 0.0 for pi, _ in pairs])
+        b.append(1.0)
+    for k in open_cols:
+        a.append([w[pi] if pk == k else 0.0 for pi, pk in pairs])
+        b.append(cap[k])
+    res = linprog(c, A_ub=np.array(a), b_ub=np.array(b), bounds=(0, 1), method="highs")
+    return float(-res.fun)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("p", [0, 1, 2])
+def test_capacitated_mclp_equals_brute_force(seed: int, p: int) -> None:
+    inst = instance(seed, n_i=10)
+    s = 20.0
+    best = max(served_lp(inst, s, c) for c in itertools.combinations(range(7), p))
+    sol = solve_cmclp(inst, s, p=p)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best, rel=1e-6)
+    assert sol.covered_before == pytest.approx(served_lp(inst, s, ()), rel=1e-6)
+
+
+def test_existing_sites_stay_open_and_count() -> None:
+    # one demand point covered only by the existing site: no new site is needed for it
+    minutes = sp.csr_matrix(([5.0, 3.0], ([0, 1], [1, 0])), shape=(2, 2))
+    inst = Instance(minutes, np.array([10.0, 20.0]), 1)
+    sol = solve_mclp(inst, 10, p=0)
+    assert sol.objective == 10.0 and sol.selected == ()
+    assert solve_mclp(inst, 10, p=1).objective == 30.0
+    assert solve_pmedian(inst, p=0, penalty_minutes=30).objective == 10 * 5 + 20 * 30
+
+
+def test_deterministic_and_errors() -> None:
+    inst = instance(3)
+    a, b = solve_mclp(inst, 15, p=2), solve_mclp(inst, 15, p=2)
+    assert a.selected == b.selected and a.objective == b.objective
+    with pytest.raises(InputError):
+        solve_mclp(inst, 15)
+    with pytest.raises(InputError):
+        solve_mclp(inst, 15, p=1, budget=3)
+    with pytest.raises(InputError, match="costs"):
+        solve_mclp(inst, 15, budget=3)
+    with pytest.raises(InputError):
+        Instance(sp.csr_matrix((0, 3)), np.zeros(0), 2)
+    with pytest.raises(InputError, match="candidate"):
+        Instance(sp.csr_matrix((2, 1)), np.ones(2), 0)
+    with pytest.raises(InputError, match="weights"):
+        Instance(sp.csr_matrix((2, 2)), np.array([1.0, -1.0]), 1)
