@@ -35,6 +35,9 @@ state.ensure_loaded()
 pages = [
     st.Page("ui/pages/network.py", title=state.tr("page_map"), icon=":material/map:", default=True),
     st.Page("ui/pages/coverage.py", title=state.tr("page_coverage"), icon=":material/radar:"),
+    st.Page(
+        "ui/pages/suggest.py", title=state.tr("page_suggest"), icon=":material/add_location_alt:"
+    ),
     st.Page("ui/pages/importer.py", title=state.tr("page_import"), icon=":material/upload_file:"),
 ]
 st.navigation(pages).run()

@@ -280,9 +280,13 @@ def _overlay_features(overlay: Overlay, basemap: str) -> dict[str, Any]:
         if overlay.tooltip_field:
             props["tip"] = html_text(_cell(row.get(overlay.tooltip_field)))
         features.append(
-            {"type": "Feature", "id": str(i), "geometry": shapely.geometry.mapping(geom),
-             "properties": props}
-        )  # fmt: skip
+            {
+                "type": "Feature",
+                "id": str(i),
+                "geometry": shapely.geometry.mapping(geom),
+                "properties": props,
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -321,6 +325,32 @@ def _add_overlay(fmap: folium.Map, overlay: Overlay, basemap: str, pane: str) ->
     group.add_to(fmap)
 
 
+def _add_numbered(fmap: folium.Map, table: gpd.GeoDataFrame, basemap: str, name: str) -> None:
+    """Numbered square markers (a DivIcon needs no image assets)."""
+    lon, lat = _display_xy(
+        table["lon"].to_numpy(dtype="float64"), table["lat"].to_numpy(dtype="float64"), basemap
+    )
+    group = folium.FeatureGroup(name=html_text(name), show=True)
+    for i, row in enumerate(table.to_dict("records")):
+        label = html_text(row.get("order", i + 1))
+        icon = folium.DivIcon(
+            html=(
+                "<div class='sn-suggested' style='width:24px;height:24px;line-height:22px;"
+                "background:#ffd400;border:2px solid #222;border-radius:4px;text-align:center;"
+                f"font:bold 13px sans-serif;color:#111'>{label}</div>"
+            ),
+            icon_size=(24, 24),
+            icon_anchor=(12, 12),
+        )
+        folium.Marker(
+            [float(lat[i]), float(lon[i])],
+            icon=icon,
+            tooltip=html_text(f"{row.get('order', i + 1)}. {row.get('name', '')}"),
+            z_index_offset=1000,
+        ).add_to(group)
+    group.add_to(fmap)
+
+
 def network_map(
     sites: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame | None = None,
@@ -332,6 +362,8 @@ def network_map(
     show_demand: bool = True,
     overlays: tuple[Overlay, ...] = (),
     banner: str = "",
+    numbered: gpd.GeoDataFrame | None = None,
+    numbered_layer: str = "Suggested",
 ) -> folium.Map:
     """Build the network map: a layer per (kind, level), demand, legend, layer control.
 
@@ -353,6 +385,9 @@ def network_map(
         ``on_top`` are drawn above the sites, the others below.
     banner
         A notice shown across the top of the map (plain text, escaped).
+    numbered
+        Points drawn as numbered markers (column ``order``; ``name`` in the
+        tooltip), e.g. suggested sites in build order.
     """
     labels = labels or MapLabels()
     assets = assets or local_assets()
@@ -470,6 +505,8 @@ def network_map(
     for overlay in overlays:
         if overlay.on_top:
             _add_overlay(fmap, overlay, basemap, "sn-above")
+    if numbered is not None and len(numbered):
+        _add_numbered(fmap, numbered, basemap, numbered_layer)
     if banner:
         fmap.add_child(_Banner(html_text(banner)))
     fmap.add_child(_Legend(_legend_html(present, labels)))

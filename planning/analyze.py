@@ -147,9 +147,19 @@ def summary(analysis: Analysis) -> dict[str, Any]:
 
 
 COVERAGE_COLUMNS = [
-    "demand_id", "kind", "level", "nearest_site_id", "minutes", "covered",
-    "mode", "max_minutes", "snapped", "weight", "county", "township",
-]  # fmt: skip
+    "demand_id",
+    "kind",
+    "level",
+    "nearest_site_id",
+    "minutes",
+    "covered",
+    "mode",
+    "max_minutes",
+    "snapped",
+    "weight",
+    "county",
+    "township",
+]
 
 
 def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:

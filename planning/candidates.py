@@ -30,8 +30,16 @@ from geo.textio import read_table
 from geo.vocab import normalise_key
 
 CANDIDATE_COLUMNS = [
-    "candidate_id", "name", "source", "lon", "lat", "cost", "capacity", "county", "township",
-]  # fmt: skip
+    "candidate_id",
+    "name",
+    "source",
+    "lon",
+    "lat",
+    "cost",
+    "capacity",
+    "county",
+    "township",
+]
 _USER_HEADERS = {
     "candidate_id": ("candidate_id", "id", "编号", "候选编号"),
     "name": ("name", "名称", "候选点名称"),

@@ -165,10 +165,18 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     sites, demand, _ = _read_inputs(args)
     mode, minutes = _standard_for(args)
     request = SuggestRequest(
-        kind=args.kind, level=args.level, max_minutes=minutes, method=args.method, mode=mode,
-        count=args.count, budget=args.budget, time_limit=args.time_limit,
-        after_completion=args.after_completion, heuristic=args.heuristic, curve=not args.no_curve,
-    )  # fmt: skip
+        kind=args.kind,
+        level=args.level,
+        max_minutes=minutes,
+        method=args.method,
+        mode=mode,
+        count=args.count,
+        budget=args.budget,
+        time_limit=args.time_limit,
+        after_completion=args.after_completion,
+        heuristic=args.heuristic,
+        curve=not args.no_curve,
+    )
     user = read_candidates(args.candidates) if args.candidates else None
     net = None
     gaps = None
@@ -177,25 +185,43 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             known = set(map(str, sites["site_id"]))
             ids = [d for d in matrix_destinations(args.cost_matrix) if d not in known]
             user = pd.DataFrame(
-                {"candidate_id": ids, "name": ids, "source": "cost_matrix", "lon": float("nan"),
-                 "lat": float("nan")}
-            )  # fmt: skip
+                {
+                    "candidate_id": ids,
+                    "name": ids,
+                    "source": "cost_matrix",
+                    "lon": float("nan"),
+                    "lat": float("nan"),
+                }
+            )
         candidates = build_candidates(
-            demand, sites, args.kind, args.level, user=user,
+            demand,
+            sites,
+            args.kind,
+            args.level,
+            user=user,
             options=CandidateOptions(township_seats=False, gap_nodes=False),
-        )  # fmt: skip
+        )
     else:
         net = build_networks([mode], sites, demand, args.roads, walk_kph=args.walk_kph)[mode]
         std = Standard(args.kind, args.level, mode, minutes)
         cov = compute_coverage(
-            sites, demand, (std,), {mode: net},
+            sites,
+            demand,
+            (std,),
+            {mode: net},
             CoverageOptions(after_completion=args.after_completion, max_snap_m=args.max_snap_m),
-        )  # fmt: skip
+        )
         gaps = find_gaps(cov, demand)
         candidates = build_candidates(
-            demand, sites, args.kind, args.level, gaps=gaps, net=net, user=user,
+            demand,
+            sites,
+            args.kind,
+            args.level,
+            gaps=gaps,
+            net=net,
+            user=user,
             options=CandidateOptions(grid=args.grid),
-        )  # fmt: skip
+        )
     result = suggest(
         request, sites, demand, candidates, net=net, cost_matrix=args.cost_matrix, gaps=gaps
     )

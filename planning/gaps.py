@@ -16,10 +16,24 @@ from geo.projection import to_lonlat, to_metric, utm_crs
 from planning.coverage import CoverageResult
 
 GAP_COLUMNS = [
-    "gap_id", "rank", "kind", "level", "mode", "max_minutes", "rule", "weight",
-    "share_of_demand", "points", "demand_ids", "counties", "townships",
-    "nearest_site_id", "nearest_minutes", "lon", "lat",
-]  # fmt: skip
+    "gap_id",
+    "rank",
+    "kind",
+    "level",
+    "mode",
+    "max_minutes",
+    "rule",
+    "weight",
+    "share_of_demand",
+    "points",
+    "demand_ids",
+    "counties",
+    "townships",
+    "nearest_site_id",
+    "nearest_minutes",
+    "lon",
+    "lat",
+]
 
 
 @dataclass(frozen=True)

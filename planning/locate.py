@@ -528,11 +528,18 @@ def solve_mclp(
         chosen = keep[warm]
         status = "heuristic" if method == "heuristic" else "optimal"
         return _finish(
-            "mclp", status, warm_value, None if method == "heuristic" else warm_value,
-            None if method == "heuristic" else 0.0, started, chosen,
-            covered_before=base, covered_after=warm_value, total_weight=total,
+            "mclp",
+            status,
+            warm_value,
+            None if method == "heuristic" else warm_value,
+            None if method == "heuristic" else 0.0,
+            started,
+            chosen,
+            covered_before=base,
+            covered_after=warm_value,
+            total_weight=total,
             reductions=reductions,
-        )  # fmt: skip
+        )
     mip = _Mip()
     n_j, n_i = reduced.shape[1], reduced.shape[0]
     x = mip.add_vars(np.zeros(n_j), 0.0, 1.0, True)
@@ -555,10 +562,18 @@ def solve_mclp(
     upper = base - bound if bound is not None else None
     gap = _relative_gap(value, upper)
     return _finish(
-        "mclp", status, value, upper, gap, started,
-        keep[chosen_idx], covered_before=base, covered_after=value, total_weight=total,
+        "mclp",
+        status,
+        value,
+        upper,
+        gap,
+        started,
+        keep[chosen_idx],
+        covered_before=base,
+        covered_after=value,
+        total_weight=total,
         reductions=reductions,
-    )  # fmt: skip
+    )
 
 
 def _relative_gap(value: float, bound: float | None) -> float | None:
@@ -628,10 +643,18 @@ def solve_lscp(
     if method == "heuristic" or reduced.shape[0] == 0:
         status = "heuristic" if method == "heuristic" else "optimal"
         return _finish(
-            "lscp", status, float(len(warm)), None if method == "heuristic" else float(len(warm)),
-            None if method == "heuristic" else 0.0, started, keep[warm],
-            covered_before=before, covered_after=after, total_weight=total, reductions=reductions,
-        )  # fmt: skip
+            "lscp",
+            status,
+            float(len(warm)),
+            None if method == "heuristic" else float(len(warm)),
+            None if method == "heuristic" else 0.0,
+            started,
+            keep[warm],
+            covered_before=before,
+            covered_after=after,
+            total_weight=total,
+            reductions=reductions,
+        )
     mip = _Mip()
     n_j, n_i = reduced.shape[1], reduced.shape[0]
     x = mip.add_vars(np.ones(n_j), 0.0, 1.0, True)
@@ -643,9 +666,18 @@ def solve_lscp(
     status, sol, _obj, bound, gap = mip.solve(time_limit, mip_gap, start)
     chosen_idx = np.flatnonzero(sol > 0.5)
     return _finish(
-        "lscp", status, float(len(chosen_idx)), bound, gap, started, keep[chosen_idx],
-        covered_before=before, covered_after=after, total_weight=total, reductions=reductions,
-    )  # fmt: skip
+        "lscp",
+        status,
+        float(len(chosen_idx)),
+        bound,
+        gap,
+        started,
+        keep[chosen_idx],
+        covered_before=before,
+        covered_after=after,
+        total_weight=total,
+        reductions=reductions,
+    )
 
 
 def _drop_redundant(cover: sp.csc_matrix, chosen: IntArray) -> IntArray:
@@ -712,11 +744,17 @@ def solve_pmedian(
     if method == "heuristic" or pairs.nnz == 0 or p == 0:
         status = "heuristic" if method == "heuristic" else "optimal"
         return _finish(
-            "pmedian", status, warm_value, None if method == "heuristic" else warm_value,
-            None if method == "heuristic" else 0.0, started, warm,
-            total_weight=float(w.sum()), reductions={**reductions, "objective_before": before},
+            "pmedian",
+            status,
+            warm_value,
+            None if method == "heuristic" else warm_value,
+            None if method == "heuristic" else 0.0,
+            started,
+            warm,
+            total_weight=float(w.sum()),
+            reductions={**reductions, "objective_before": before},
             **cover_stats,
-        )  # fmt: skip
+        )
     coo = pairs.tocoo()
     mip = _Mip()
     n_j = inst.n_candidates
@@ -740,10 +778,17 @@ def solve_pmedian(
     lower = before + bound if bound is not None else None
     gap = _relative_gap(value, lower)
     return _finish(
-        "pmedian", status, value, lower, gap, started,
-        chosen, total_weight=float(w.sum()), reductions={**reductions, "objective_before": before},
+        "pmedian",
+        status,
+        value,
+        lower,
+        gap,
+        started,
+        chosen,
+        total_weight=float(w.sum()),
+        reductions={**reductions, "objective_before": before},
         **cover_stats,
-    )  # fmt: skip
+    )
 
 
 def _median_value(pairs: sp.csr_matrix, w: FloatArray, d: FloatArray, chosen: IntArray) -> float:
@@ -836,7 +881,15 @@ def solve_cmclp(
     # the weight served by the existing sites alone is the same model with p = 0
     before = solve_cmclp(inst, max_minutes, p=0, time_limit=time_limit).objective if p else served
     return _finish(
-        "cmclp", status, served, upper, _relative_gap(served, upper), started, chosen,
-        covered_before=before, covered_after=served, total_weight=float(w.sum()),
+        "cmclp",
+        status,
+        served,
+        upper,
+        _relative_gap(served, upper),
+        started,
+        chosen,
+        covered_before=before,
+        covered_after=served,
+        total_weight=float(w.sum()),
         reductions={"pairs": int(cover.nnz)},
-    )  # fmt: skip
+    )

@@ -301,9 +301,11 @@ def matrix_destinations(path: str | Path) -> list[str]:
     )
     if idx is None:
         raise InputError(
-            "成本矩阵缺少列 destination_id", "cost matrix lacks column destination_id",
-            file=str(path), row=raw.header_row,
-        )  # fmt: skip
+            "成本矩阵缺少列 destination_id",
+            "cost matrix lacks column destination_id",
+            file=str(path),
+            row=raw.header_row,
+        )
     seen = dict.fromkeys((c[idx] or "").strip() for _, c in raw.records if idx < len(c))
     return [d for d in seen if d]
 
@@ -320,9 +322,13 @@ def _solve(inst: Instance, req: SuggestRequest, count: int | None, time_limit: f
         return solve_lscp(inst, req.max_minutes, method=method, time_limit=time_limit)
     if req.method == "pmedian":
         return solve_pmedian(
-            inst, p=int(count or 0), penalty_minutes=req.max_minutes * PMEDIAN_SEARCH_FACTOR,
-            method=method, time_limit=time_limit, max_minutes=req.max_minutes,
-        )  # fmt: skip
+            inst,
+            p=int(count or 0),
+            penalty_minutes=req.max_minutes * PMEDIAN_SEARCH_FACTOR,
+            method=method,
+            time_limit=time_limit,
+            max_minutes=req.max_minutes,
+        )
     return solve_cmclp(inst, req.max_minutes, p=int(count or 0), time_limit=time_limit)
 
 

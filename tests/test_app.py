@@ -89,3 +89,26 @@ def test_coverage_page_shows_standards_bars_and_gaps(app: AppTest) -> None:
     app.checkbox(key="cov_after").check().run(timeout=120)
     assert not app.exception
 
+
+def test_suggest_page_solves_explains_and_accepts(app: AppTest) -> None:
+    app.switch_page("ui/pages/suggest.py").run(timeout=120)
+    assert not app.exception, app.exception
+    assert app.title[0].value == "选址建议"
+    app.number_input(key="sg_count").set_value(3)
+    app.button(key="sg_run").click().run(timeout=180)
+    assert not app.exception, app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["求解状态"] == "最优"
+    assert metrics["新增站点"] == "3"
+    assert float(metrics["建成后覆盖率"].rstrip("%")) > float(metrics["现状覆盖率"].rstrip("%"))
+    explain = app.dataframe[0].value
+    assert explain["建设顺序"].tolist() == [1, 2, 3]
+    before = len(app.session_state["sites"])
+    app.button(key="sg_accept").click().run(timeout=180)
+    assert not app.exception, app.exception
+    sites = app.session_state["sites"]
+    assert len(sites) == before + 3
+    assert (sites["status"] == "planned").sum() == 3
+    # accepting twice adds nothing and says why
+    app.button(key="sg_accept").click().run(timeout=180)
+    assert len(app.session_state["sites"]) == before + 3

@@ -206,3 +206,24 @@ def test_coverage_page_offline(app_url: str, browser) -> None:
         assert [u for u in blocked if u.endswith((".js", ".css"))] == []
     finally:
         context.close()
+
+
+def test_suggest_page_offline(app_url: str, browser) -> None:
+    blocked: list[str] = []
+    context, page = _offline_page(browser, blocked, height=2000)
+    try:
+        page.goto(f"{app_url}/suggest", wait_until="domcontentloaded")
+        page.get_by_role("button", name="求解").click(timeout=120_000)
+        page.get_by_text("最优性差距").first.wait_for(timeout=180_000)
+        frame_el = page.wait_for_selector("iframe[title*='streamlit_folium']", timeout=60_000)
+        frame = frame_el.content_frame()
+        frame.wait_for_selector(".sn-suggested", timeout=30_000)
+        numbers = frame.eval_on_selector_all(".sn-suggested", "els => els.map(e => e.textContent)")
+        assert sorted(numbers) == ["1", "2", "3", "4", "5"]
+        page.get_by_text("覆盖率—站点数量曲线").first.wait_for()
+        page.wait_for_timeout(1500)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "suggest_page.png"), full_page=True)
+        assert [u for u in blocked if u.endswith((".js", ".css"))] == []
+    finally:
+        context.close()

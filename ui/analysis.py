@@ -10,8 +10,11 @@ import streamlit as st
 
 from geo.network import RoadNetwork
 from planning.analyze import Analysis, build_networks, run_analysis, service_areas
-from planning.coverage import CoverageOptions
+from planning.candidates import CandidateOptions, build_candidates
+from planning.coverage import CoverageOptions, compute_coverage
+from planning.gaps import find_gaps
 from planning.standards import Standard, load_standards, parse_standards, standards_toml
+from planning.suggest import Suggestion, SuggestRequest, suggest
 
 
 def frame_key(frame: pd.DataFrame) -> str:
@@ -78,8 +81,67 @@ def current_analysis(
     """Coverage, gaps, access and service areas for the session's data (cached)."""
     stds = standards()
     key = frame_key(sites) + frame_key(demand)
-    modes = tuple(sorted({s.mode for s in stds}))
+    modes = tuple(sorted({s.mode for s in stds} | {"drive", "walk"}))
     # Networks depend on the points only through the proxy network; a road file
     # would be keyed by its own hash in geo.roads' cache.
     nets = _networks(key, modes, sites, demand)
     return _analysis(key, standards_toml(stds), after_completion, sites, demand, stds, nets)
+
+
+def networks_for(sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> dict[str, RoadNetwork]:
+    """The session's networks for every mode the standards use (cached)."""
+    modes = tuple(sorted({s.mode for s in standards()} | {"drive", "walk"}))
+    return _networks(frame_key(sites) + frame_key(demand), modes, sites, demand)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _suggestion(
+    key: str,
+    request: SuggestRequest,
+    sources: tuple[str, ...],
+    user_key: str,
+    _sites: gpd.GeoDataFrame,
+    _demand: gpd.GeoDataFrame,
+    _user: pd.DataFrame | None,
+    _nets: dict[str, RoadNetwork],
+) -> Suggestion:
+    net = _nets[request.mode]
+    std = Standard(request.kind, request.level, request.mode, request.max_minutes)
+    cov = compute_coverage(
+        _sites,
+        _demand,
+        (std,),
+        {request.mode: net},
+        CoverageOptions(after_completion=request.after_completion),
+    )
+    gaps = find_gaps(cov, _demand)
+    options = CandidateOptions(
+        township_seats="township_seat" in sources,
+        gap_nodes="gap_node" in sources,
+        grid="grid" in sources,
+    )
+    candidates = build_candidates(
+        _demand,
+        _sites,
+        request.kind,
+        request.level,
+        gaps=gaps,
+        net=net,
+        user=_user,
+        options=options,
+    )
+    return suggest(request, _sites, _demand, candidates, net=net, gaps=gaps)
+
+
+def run_suggestion(
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    request: SuggestRequest,
+    sources: tuple[str, ...],
+    user: pd.DataFrame | None,
+) -> Suggestion:
+    """Solve a suggestion for the session's data (cached per inputs)."""
+    nets = networks_for(sites, demand)
+    key = frame_key(sites) + frame_key(demand)
+    user_key = frame_key(user) if user is not None else ""
+    return _suggestion(key, request, sources, user_key, sites, demand, user, nets)

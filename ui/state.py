@@ -10,7 +10,9 @@ import streamlit as st
 
 from geo.maps import MapLabels
 from planning.demo import Dataset, load_demo
-from ui.strings import text, vocabulary_words
+from ui.strings import STRINGS, text, vocabulary_words
+
+STRING_KEYS = frozenset(STRINGS)
 
 
 @st.cache_resource(show_spinner=False)

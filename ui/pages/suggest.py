@@ -1,0 +1,244 @@
+"""Suggestion page: plan new sites of one kind and level, see why, accept them."""
+
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import ServicenetError
+from geo.export import csv_bytes
+from geo.maps import network_map
+from planning.candidates import read_candidates
+from planning.suggest import SuggestRequest
+from ui import analysis as ana
+from ui import state
+from ui.strings import vocabulary_words
+
+tr = state.tr
+lg = state.lang()
+kinds, levels = vocabulary_words("kind", lg), vocabulary_words("level", lg)
+sites, demand = state.sites(), state.demand()
+
+st.title(tr("page_suggest"))
+st.write(tr("suggest_intro"))
+
+stds = {f"{s.kind}/{s.level}": s for s in ana.standards()}
+keys = list(stds)
+default = keys.index("service_center/township") if "service_center/township" in keys else 0
+c1, c2 = st.columns(2)
+chosen = c1.selectbox(
+    tr("suggest_standard"),
+    keys,
+    index=default,
+    format_func=lambda k: (
+        f"{kinds.get(stds[k].kind, stds[k].kind)} · "
+        f"{levels.get(stds[k].level, stds[k].level)} · {tr('mode_' + stds[k].mode)} "
+        f"≤ {stds[k].max_minutes:g} min"
+    ),
+    key="sg_std",
+)
+method = c2.selectbox(
+    tr("suggest_model"),
+    ("mclp", "lscp", "pmedian", "cmclp"),
+    format_func=lambda m: tr(f"model_{m}"),
+    key="sg_method",
+)
+c3, c4, c5 = st.columns(3)
+by = c3.radio(
+    tr("suggest_by"),
+    ("count", "budget"),
+    format_func=lambda b: tr(f"by_{b}"),
+    key="sg_by",
+    disabled=method != "mclp",
+    horizontal=True,
+)
+count = c4.number_input(tr("by_count"), 1, 50, 5, key="sg_count", disabled=method == "lscp")
+budget = c5.number_input(tr("by_budget"), 0.0, 1e9, 5.0, key="sg_budget", disabled=by != "budget")
+sources = st.multiselect(
+    tr("candidate_sources"),
+    ("township_seat", "gap_node", "grid"),
+    default=("township_seat", "gap_node"),
+    format_func=lambda s: tr(f"cand_{s}"),
+    key="sg_sources",
+)
+upload = st.file_uploader(tr("cand_upload"), type=["csv", "xlsx"], key="sg_upload")
+time_limit = st.slider(tr("time_limit"), 5, 120, 30, key="sg_time")
+after = st.session_state.get("cov_after", False)
+
+user = None
+if upload is not None:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / upload.name
+        path.write_bytes(upload.getvalue())
+        try:
+            user = read_candidates(path)
+        except ServicenetError as exc:
+            st.error(exc.zh if lg == "zh" else exc.en)
+
+if st.button(tr("run_suggest"), type="primary", key="sg_run"):
+    st.session_state["sg_ran"] = True
+
+if st.session_state.get("sg_ran"):
+    std = stds[chosen]
+    try:
+        request = SuggestRequest(
+            kind=std.kind,
+            level=std.level,
+            max_minutes=std.max_minutes,
+            method=method,
+            mode=std.mode,
+            count=None if method == "lscp" or (method == "mclp" and by == "budget") else int(count),
+            budget=float(budget) if method == "mclp" and by == "budget" else None,
+            time_limit=float(time_limit),
+            after_completion=after,
+        )
+        with st.spinner(tr("solving")):
+            result = ana.run_suggestion(sites, demand, request, tuple(sources), user)
+    except ServicenetError as exc:
+        st.error(exc.zh if lg == "zh" else exc.en)
+        st.stop()
+
+    doc = result.solution_json()
+    if result.notes and any("示意路网" in n for n in result.notes):
+        st.warning(tr("proxy_warning"))
+    m1, m2, m3, m4, m5 = st.columns(5)
+    m1.metric(tr("metric_status"), tr(f"status_{doc['status']}"), help=tr("status_help"))
+    m2.metric(tr("metric_gap"), "—" if doc["gap"] is None else f"{doc['gap']:.2%}")
+    m3.metric(tr("metric_new_sites"), len(doc["selected"]))
+    before, after_share = doc["covered_share_before"], doc["covered_share_after"]
+    m4.metric(tr("metric_before"), "—" if before is None else f"{before:.1%}")
+    m5.metric(
+        tr("metric_after"),
+        "—" if after_share is None else f"{after_share:.1%}",
+        None if before is None or after_share is None else f"{after_share - before:+.1%}",
+    )
+
+    picks = result.selected
+    numbered = (
+        gpd.GeoDataFrame(picks, geometry=gpd.points_from_xy(picks["lon"], picks["lat"]), crs=4326)
+        if len(picks)
+        else None
+    )
+    fmap = network_map(
+        sites[(sites["kind"] == std.kind) & (sites["level"] == std.level)],
+        demand,
+        labels=state.map_labels(),
+        basemap=st.session_state.get("basemap", "blank"),
+        tianditu_key=state.tianditu_key(),
+        numbered=numbered,
+        numbered_layer=tr("suggested_layer"),
+        banner=tr("proxy_banner") if any("示意路网" in n for n in result.notes) else "",
+    )
+    st_folium(fmap, height=520, use_container_width=True, returned_objects=[], key="sg_map")
+
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader(tr("curve_title"))
+        if len(result.curve):
+            curve = result.curve.rename(
+                columns={"p": tr("curve_p"), "covered_share": tr("curve_share")}
+            )
+            chart = (
+                alt.Chart(curve)
+                .mark_line(point=True)
+                .encode(
+                    x=alt.X(f"{tr('curve_p')}:Q", axis=alt.Axis(tickMinStep=1)),
+                    y=alt.Y(f"{tr('curve_share')}:Q", axis=alt.Axis(format="%", title=None)),
+                    tooltip=[tr("curve_p"), alt.Tooltip(tr("curve_share"), format=".1%"), "status"],
+                )
+                .properties(height=300)
+            )
+            st.altair_chart(chart, use_container_width=True)
+    with right:
+        st.subheader(tr("explain_title"))
+        if len(picks):
+            shown = pd.DataFrame(
+                {
+                    tr("col_order"): picks["order"],
+                    tr("col_candidate"): picks["name"],
+                    tr("col_source"): [
+                        tr(f"cand_{s}") if f"cand_{s}" in state.STRING_KEYS else s
+                        for s in picks["source"]
+                    ],
+                    tr("col_township"): picks["township"],
+                    tr("col_new_weight"): picks["newly_covered_weight"],
+                    tr("col_new_share"): picks["newly_covered_share"],
+                    tr("col_gaps_closed"): picks["gaps_closed"],
+                    tr("col_farthest"): picks["farthest_covered_minutes"],
+                    tr("col_nearest_existing"): picks["nearest_existing_site_id"],
+                    tr("col_nearest_existing_min"): picks["nearest_existing_minutes"],
+                }
+            )
+            st.dataframe(
+                shown,
+                hide_index=True,
+                use_container_width=True,
+                column_config={
+                    tr("col_new_weight"): st.column_config.NumberColumn(format="%d"),
+                    tr("col_new_share"): st.column_config.NumberColumn(format="percent"),
+                },
+            )
+    with st.expander(tr("reductions")):
+        st.json(doc["reductions"])
+        for note in doc["notes"]:
+            st.caption(note)
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        tr("download_suggestions"),
+        csv_bytes(picks),
+        file_name="suggestions.csv",
+        mime="text/csv",
+        key="sg_dl_csv",
+    )
+    d2.download_button(
+        tr("download_solution"),
+        json.dumps(doc, ensure_ascii=False, indent=2, default=str).encode("utf-8"),
+        file_name="solution.json",
+        mime="application/json",
+        key="sg_dl_json",
+    )
+
+    if len(picks):
+        st.subheader(tr("accept"))
+        names = dict(zip(picks["candidate_id"], picks["name"], strict=True))
+        pick = st.multiselect(
+            tr("accept_pick"),
+            list(names),
+            default=list(names),
+            format_func=lambda c: names[c],
+            key="sg_pick",
+        )
+        if st.button(tr("accept"), key="sg_accept") and pick:
+            rows = picks[picks["candidate_id"].isin(pick)]
+            new = gpd.GeoDataFrame(
+                {
+                    "site_id": "NEW-" + rows["candidate_id"].astype(str),
+                    "name": rows["name"].astype(str).str.replace("（乡镇驻地）", "", regex=False)
+                    + f"{kinds.get(std.kind, std.kind)}（规划）",
+                    "kind": std.kind,
+                    "level": std.level,
+                    "county": rows["county"],
+                    "township": rows["township"],
+                    "status": "planned",
+                    "capacity": float("nan"),
+                    "lon": rows["lon"],
+                    "lat": rows["lat"],
+                },
+                geometry=gpd.points_from_xy(rows["lon"], rows["lat"]),
+                crs=4326,
+            )
+            clash = sorted(set(new["site_id"]) & set(sites["site_id"]))
+            if clash:
+                st.error(tr("accept_clash", ids=", ".join(clash)))
+            else:
+                merged = pd.concat([sites, new], ignore_index=True)
+                state.set_table("sites", gpd.GeoDataFrame(merged, geometry="geometry", crs=4326))
+                st.success(tr("accepted", n=len(new)))
