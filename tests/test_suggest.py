@@ -76,10 +76,26 @@ def sf_run(case, tmp_path: Path, *extra: str) -> dict:
     p = case["paths"]
     out = tmp_path / "out"
     proc = run(
-        "suggest", "--sites", str(p["sites"]), "--demand", str(p["demand"]), "--cost-matrix", str(p["matrix"]),
-        "--candidates", str(p["candidates"]), "--kind", "service_center", "--level", "township",
-        "--out", str(out), "--crs", "wgs84", "--no-curve", *extra,
-    )  # fmt: skip
+        "suggest",
+        "--sites",
+        str(p["sites"]),
+        "--demand",
+        str(p["demand"]),
+        "--cost-matrix",
+        str(p["matrix"]),
+        "--candidates",
+        str(p["candidates"]),
+        "--kind",
+        "service_center",
+        "--level",
+        "township",
+        "--out",
+        str(out),
+        "--crs",
+        "wgs84",
+        "--no-curve",
+        *extra,
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads((out / "solution.json").read_text(encoding="utf-8"))
     assert (out / "suggestions.csv").exists()
@@ -107,9 +123,13 @@ def test_sf_lscp_proven_optimal(sf_case, tmp_path: Path) -> None:
     s = 3000.0
     need = (d <= s).any(axis=1)
     best = next(
-        r for r in range(1, 17)
-        if any((d[np.ix_(need, list(c))] <= s).any(axis=1).all() for c in itertools.combinations(range(16), r))
-    )  # fmt: skip
+        r
+        for r in range(1, 17)
+        if any(
+            (d[np.ix_(need, list(c))] <= s).any(axis=1).all()
+            for c in itertools.combinations(range(16), r)
+        )
+    )
     doc = sf_run(sf_case, tmp_path, "--method", "lscp", "--max-minutes", str(s))
     assert doc["status"] == "optimal"
     assert doc["objective"] == best == len(doc["selected"])
@@ -129,9 +149,24 @@ def test_sf_pmedian_proven_optimal(sf_case, tmp_path: Path, p: int) -> None:
 
 def test_demo_suggests_township_stations_with_explanations(tmp_path: Path) -> None:
     proc = run(
-        "suggest", "--sites", str(SITES), "--demand", str(DEMAND), "--kind", "service_center",
-        "--level", "township", "--method", "mclp", "--count", "4", "--out", str(tmp_path), "--crs", "wgs84",
-    )  # fmt: skip
+        "suggest",
+        "--sites",
+        str(SITES),
+        "--demand",
+        str(DEMAND),
+        "--kind",
+        "service_center",
+        "--level",
+        "township",
+        "--method",
+        "mclp",
+        "--count",
+        "4",
+        "--out",
+        str(tmp_path),
+        "--crs",
+        "wgs84",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "示意路网" in proc.stdout
     doc = json.loads((tmp_path / "solution.json").read_text(encoding="utf-8"))
