@@ -175,7 +175,7 @@ def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
     table = (
         points[COVERAGE_COLUMNS].copy() if len(points) else pd.DataFrame(columns=COVERAGE_COLUMNS)
     )
-    table["minutes"] = table["minutes"].astype("Float64").round(4)
+    table["minutes"] = table["minutes"].astype("Float64")
     with atomic_path(written[1]) as tmp:
         tmp.write_bytes(csv_bytes(table))
     gaps = analysis.gaps
