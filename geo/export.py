@@ -19,6 +19,15 @@ from geo.safe import spreadsheet_text
 TABLE_FORMATS = (".csv", ".geojson", ".json", ".gpkg")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only on success."""
@@ -31,6 +40,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        # mkstemp creates 0600 files: give the result the permissions a plain
+        # open() would (or keep those of the file it replaces)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
         with contextlib.suppress(OSError):  # directory fsync is not possible everywhere
             dir_fd = os.open(target.parent, os.O_RDONLY)

@@ -54,3 +54,31 @@ def local_assets(base_url: str = STATIC_URL) -> MapAssets:
         js=(("leaflet", f"{base_url}/leaflet/leaflet.js"),),
         css=(("leaflet_css", f"{base_url}/leaflet/leaflet.css"),),
     )
+
+
+def inline_assets() -> MapAssets:
+    """Leaflet as ``data:`` URLs, for maps inside a self-contained file (reports).
+
+    The CSS's image references are inlined too, so the file needs nothing else.
+    """
+    import base64
+    import re
+
+    src = leaflet_dir()
+    js = base64.b64encode((src / "leaflet.js").read_bytes()).decode("ascii")
+    css = (src / "leaflet.css").read_text(encoding="utf-8")
+
+    def image(match: re.Match[str]) -> str:
+        path = src / match.group(1)
+        if not path.is_file():
+            return "url()"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        mime = "image/svg+xml" if path.suffix == ".svg" else f"image/{path.suffix.lstrip('.')}"
+        return f"url(data:{mime};base64,{data})"
+
+    css = re.sub(r"url\(['\"]?(images/[^)'\"]+)['\"]?\)", image, css)
+    css64 = base64.b64encode(css.encode("utf-8")).decode("ascii")
+    return MapAssets(
+        js=(("leaflet", f"data:text/javascript;base64,{js}"),),
+        css=(("leaflet_css", f"data:text/css;base64,{css64}"),),
+    )

@@ -152,9 +152,13 @@ def compute_access(
             }
         )
     notes = (
-        f"{filled_total} 个站点未填容量，按同类同级中位数（无则按 1）计 / "
-        f"{filled_total} sites had no capacity: the median of their kind and level was used "
-        "(1 where none was known)",
+        (
+            f"{filled_total} 个站点未填容量，按同类同级中位数（无则按 1）计 / "
+            f"{filled_total} sites had no capacity: the median of their kind and level was used "
+            "(1 where none was known)",
+        )
+        if filled_total
+        else ()
     )
     return AccessResult(points, townships, pd.DataFrame(summary), notes)
 

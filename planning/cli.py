@@ -248,6 +248,72 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from planning.analyze import run_analysis
+    from planning.coverage import CoverageOptions
+    from planning.report import ReportInputs, write_report
+    from planning.standards import DEFAULT_STANDARDS, load_standards
+
+    if not (args.sites and args.demand):
+        raise InputError(
+            "需要 --sites 和 --demand", "--sites and --demand are required", file=str(args.out)
+        )
+    if Path(args.out).suffix.lower() not in (".html", ".htm", ".pdf", ".xlsx"):
+        raise InputError(
+            "报告文件须为 .html、.pdf 或 .xlsx",
+            "the report must be .html, .pdf or .xlsx",
+            file=str(args.out),
+        )
+    standards = load_standards(args.standards or DEFAULT_STANDARDS)
+    sites, demand, provenance = _read_inputs(args)
+    provenance["standards"] = str(args.standards or DEFAULT_STANDARDS)
+    options = CoverageOptions(
+        after_completion=args.after_completion, max_snap_m=args.max_snap_m, walk_kph=args.walk_kph
+    )
+    analysis = run_analysis(
+        sites, demand, standards, roads=args.roads, options=options, provenance=provenance
+    )
+    suggestion = None
+    if args.suggest:
+        suggestion = _report_suggestion(args, sites, demand, analysis, standards)
+    inputs = ReportInputs(
+        analysis, sites, demand, suggestion=suggestion, title=args.title, lang=args.lang
+    )
+    write_report(inputs, args.out)
+    print(f"servicenet: {args.out}")
+    return 0
+
+
+def _report_suggestion(
+    args: argparse.Namespace, sites: Any, demand: Any, analysis: Any, standards: Any
+) -> Any:
+    from planning.candidates import build_candidates
+    from planning.suggest import SuggestRequest, suggest
+
+    kind, _, level = args.suggest.partition("/")
+    found = [s for s in standards if (s.kind, s.level) == (kind, level)]
+    if not found:
+        raise InputError(
+            f"标准中没有 {args.suggest}",
+            f"no standard {args.suggest!r} (use KIND/LEVEL)",
+            file=str(args.standards or "standards"),
+        )
+    std = found[0]
+    request = SuggestRequest(
+        kind=kind,
+        level=level,
+        max_minutes=std.max_minutes,
+        method="mclp",
+        mode=std.mode,
+        count=args.count,
+        time_limit=args.time_limit,
+        after_completion=args.after_completion,
+    )
+    net = analysis.networks[std.mode]
+    candidates = build_candidates(demand, sites, kind, level, gaps=analysis.gaps, net=net)
+    return suggest(request, sites, demand, candidates, net=net, gaps=analysis.gaps)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from planning.demo import demo_summary, load_demo, write_demo
 
@@ -361,6 +427,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=_cmd_suggest)
+
+    p = sub.add_parser("report", parents=[common], help="覆盖分析报告 / coverage report")
+    p.add_argument("--sites", type=Path, help="sites CSV/XLSX")
+    p.add_argument("--demand", type=Path, help="demand CSV/XLSX")
+    p.add_argument("--roads", type=Path, help="road file (else the proxy network)")
+    p.add_argument("--standards", type=Path, help="standards TOML (default data/standards.toml)")
+    p.add_argument("--encoding", default="auto")
+    p.add_argument("--crs", default="auto")
+    p.add_argument("--max-snap-m", type=float, default=1000.0)
+    p.add_argument("--walk-kph", type=float, default=5.0)
+    p.add_argument("--after-completion", action="store_true")
+    p.add_argument("--suggest", metavar="KIND/LEVEL", help="include suggestions (MCLP)")
+    p.add_argument("--count", type=int, default=5, help="new sites to suggest (default 5)")
+    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--title", help="report title")
+    p.add_argument("--out", type=Path, required=True, help="report.html, report.pdf or report.xlsx")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("demo", parents=[common], help="三明示例 / the embedded Sanming demo")
     p.add_argument("--out", type=Path, help="write the demo tables to this folder")

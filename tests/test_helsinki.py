@@ -69,11 +69,28 @@ def helsinki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 def test_analyze_matches_an_independent_networkx_computation(helsinki, tmp_path: Path) -> None:
     f = helsinki["folder"]
     proc = subprocess.run(
-        [sys.executable, "-m", "planning.cli", "analyze", "--sites", str(f / "sites.csv"), "--demand",
-         str(f / "demand.csv"), "--roads", str(helsinki["pbf"]), "--standards", str(f / "std.toml"),
-         "--out", str(tmp_path), "--crs", "wgs84"],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "planning.cli",
+            "analyze",
+            "--sites",
+            str(f / "sites.csv"),
+            "--demand",
+            str(f / "demand.csv"),
+            "--roads",
+            str(helsinki["pbf"]),
+            "--standards",
+            str(f / "std.toml"),
+            "--out",
+            str(tmp_path),
+            "--crs",
+            "wgs84",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert summary["proxy_network"] is False
@@ -103,3 +120,43 @@ def test_analyze_matches_an_independent_networkx_computation(helsinki, tmp_path:
     share = summary["standards"][0]["covered_share"]
     assert share == pytest.approx(covered_ref.mean())
     assert 0.05 < share < 0.95  # a real mix of covered and not
+
+
+def test_report_on_real_roads(helsinki, tmp_path: Path) -> None:
+    f = helsinki["folder"]
+    out = tmp_path / "helsinki.html"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planning.cli",
+            "report",
+            "--sites",
+            str(f / "sites.csv"),
+            "--demand",
+            str(f / "demand.csv"),
+            "--roads",
+            str(helsinki["pbf"]),
+            "--standards",
+            str(f / "std.toml"),
+            "--out",
+            str(out),
+            "--crs",
+            "wgs84",
+            "--lang",
+            "en",
+            "--suggest",
+            "library/community",
+            "--count",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = out.read_text(encoding="utf-8")
+    assert "proxy network" not in doc.split("<h2>")[1]  # no proxy warning before the first section
+    assert "Helsinki.osm.pbf" in doc and "SHA-256" in doc
+    assert "walk: " in doc and "nodes" in doc
+    assert "2 new Library" in doc

@@ -1,0 +1,283 @@
+"""The report as an XLSX workbook: Chinese headers, numbers as numbers, text as text.
+
+Every text cell is written with the string type explicitly, so a site named
+``=HYPERLINK(...)`` stays text in Excel and WPS (openpyxl would otherwise store
+it as a formula); nothing a user typed can become a formula.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geo.export import atomic_path
+from planning.report_text import t
+
+if TYPE_CHECKING:
+    from planning.report import ReportInputs
+
+
+def _width(value: Any) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _cell_value(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return str(value)
+
+
+def _sheet(book: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws = book.create_sheet(title)
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1A3D6D")
+        cell.alignment = Alignment(vertical="center")
+        cell.data_type = "s"
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c)
+            v = _cell_value(value)
+            cell.value = v
+            if isinstance(v, str):
+                cell.data_type = "s"  # text, never a formula
+    for c in range(1, len(header) + 1):
+        letter = ws.cell(row=1, column=c).column_letter
+        widest = max([_width(header[c - 1])] + [_width(row[c - 1]) for row in rows[:500]])
+        ws.column_dimensions[letter].width = min(max(widest + 2, 6), 60)
+    ws.freeze_panes = "A2"
+
+
+def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
+    """Write the workbook (summary, standards, by county, by township, sites, gaps, suggestions)."""
+    from openpyxl import Workbook
+
+    lang = inputs.lang
+    an = inputs.analysis
+    book = Workbook()
+    book.remove(book.active)
+    cov = an.coverage.standards
+    title = inputs.title or t("title", lang)
+    summary: list[list[Any]] = [
+        [t("title", lang), title],
+        [t("generated", lang), inputs.generated],
+        [
+            t("roads", lang),
+            t("roads_proxy", lang)
+            if an.is_proxy
+            else ", ".join(n.facts.source for n in an.networks.values()),
+        ],
+        [t("sheet_sites", lang), len(inputs.sites)],
+        [t("demand", lang), len(inputs.demand)],
+        [t("total_weight", lang), float(inputs.demand["weight"].sum())],
+        [t("s_gaps", lang), len(an.gaps)],
+    ]
+    for key in ("sites", "demand", "roads"):
+        p = an.provenance.get(key)
+        if isinstance(p, dict):
+            summary.append([f"{key} {t('file', lang)}", p.get("file", "")])
+            summary.append([f"{key} SHA-256", p.get("sha256", "")])
+    if an.is_proxy:
+        summary.append([t("roads", lang), t("proxy_warning", lang)])
+    _sheet(book, t("sheet_summary", lang), [t("item", lang), t("value", lang)], summary)
+
+    std_rows = [
+        [
+            t("kind_" + r["kind"], lang),
+            t("level_" + r["level"], lang),
+            t(r["mode"], lang),
+            r["max_minutes"],
+            r["target_share"],
+            r["covered_share"],
+            r["covered_weight"],
+            r["total_weight"],
+            None if r["met"] is None else t("yes" if r["met"] else "no", lang),
+            r["sites_counted"],
+        ]
+        for r in cov.to_dict("records")
+    ]
+    _sheet(
+        book,
+        t("sheet_standards", lang),
+        [
+            t(k, lang)
+            for k in (
+                "kind",
+                "level",
+                "mode",
+                "minutes",
+                "target",
+                "covered",
+                "covered_weight",
+                "total_weight",
+                "met",
+                "sites_counted",
+            )
+        ],
+        std_rows,
+    )
+    area = an.coverage.by_area
+    for area_type, sheet in (("county", "sheet_county"), ("township", "sheet_township")):
+        part = area[area["area_type"] == area_type]
+        rows = [
+            [
+                r["county"],
+                r["township"] if area_type == "township" else None,
+                t("kind_" + r["kind"], lang),
+                t("level_" + r["level"], lang),
+                r["total_weight"],
+                r["covered_weight"],
+                r["covered_share"],
+            ]
+            for r in part.to_dict("records")
+        ]
+        header = [
+            t(k, lang)
+            for k in (
+                "county",
+                "township",
+                "kind",
+                "level",
+                "total_weight",
+                "covered_weight",
+                "covered",
+            )
+        ]
+        if area_type == "county":
+            rows = [[r[0], *r[2:]] for r in rows]
+            header = [header[0], *header[2:]]
+        _sheet(book, t(sheet, lang), header, rows)
+    sites = inputs.sites
+    site_rows = [
+        [
+            r.get("site_id"),
+            r.get("name"),
+            t("kind_" + str(r.get("kind")), lang),
+            t("level_" + str(r.get("level")), lang),
+            r.get("county"),
+            r.get("township"),
+            t("st_" + str(r.get("status")), lang),
+            r.get("capacity"),
+            r.get("lon"),
+            r.get("lat"),
+        ]
+        for r in sites.drop(columns="geometry", errors="ignore").to_dict("records")
+    ]
+    _sheet(
+        book,
+        t("sheet_sites", lang),
+        [
+            t(k, lang)
+            for k in (
+                "site_id",
+                "name",
+                "kind",
+                "level",
+                "county",
+                "township",
+                "status",
+                "capacity",
+                "lon",
+                "lat",
+            )
+        ],
+        site_rows,
+    )
+    gap_rows = [
+        [
+            g["gap_id"],
+            g["rank"],
+            t("kind_" + g["kind"], lang),
+            t("level_" + g["level"], lang),
+            g["weight"],
+            g["share_of_demand"],
+            g["points"],
+            g["counties"],
+            g["townships"],
+            g["nearest_site_id"],
+            g["nearest_minutes"],
+            g["rule"],
+        ]
+        for g in an.gaps.drop(columns="geometry", errors="ignore").to_dict("records")
+    ]
+    _sheet(
+        book,
+        t("sheet_gaps", lang),
+        [
+            t(k, lang)
+            for k in (
+                "gap",
+                "rank",
+                "kind",
+                "level",
+                "uncovered",
+                "covered",
+                "points",
+                "county",
+                "townships",
+                "nearest_site",
+                "nearest_minutes",
+                "standard",
+            )
+        ],
+        gap_rows,
+    )
+    sug_rows: list[list[Any]] = []
+    if inputs.suggestion is not None:
+        sug_rows = [
+            [
+                r["order"],
+                r["candidate_id"],
+                r["name"],
+                r.get("county"),
+                r.get("township"),
+                r["newly_covered_weight"],
+                r["newly_covered_share"],
+                r.get("gaps_closed"),
+                r.get("farthest_covered_minutes"),
+                r.get("nearest_existing_site_id"),
+                r.get("nearest_existing_minutes"),
+                r["lon"],
+                r["lat"],
+            ]
+            for r in inputs.suggestion.selected.to_dict("records")
+        ]
+    _sheet(
+        book,
+        t("sheet_suggestions", lang),
+        [
+            t(k, lang)
+            for k in (
+                "order",
+                "site_id",
+                "candidate",
+                "county",
+                "township",
+                "newly",
+                "newly_share",
+                "gaps_closed",
+                "farthest",
+                "nearest_existing",
+                "nearest_minutes",
+                "lon",
+                "lat",
+            )
+        ],
+        sug_rows,
+    )
+    with atomic_path(path) as tmp:
+        book.save(tmp)
