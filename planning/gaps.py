@@ -44,14 +44,13 @@ class GapOptions:
     than the distance travelled in the standard's time at the mode's
     reference speed, divided by the detour factor: one new site between them
     could then plausibly serve both. Reference speeds: 40 km/h driving (the
-    proxy network's speed), 5 km/h walking. A gap is drawn as the hull of its
-    points widened by a third of the link distance (at least ``buffer_m``), so
-    that it reads on a city-wide map.
+    proxy network's speed), 5 km/h walking. A gap is drawn as the union of
+    discs of half the link distance (at least ``buffer_m``) around its points.
     """
 
     reference_kph: tuple[tuple[str, float], ...] = (("drive", 40.0), ("walk", 5.0))
     detour: float = 1.4
-    buffer_m: float = 500.0
+    buffer_m: float = 50.0
 
     def link_m(self, mode: str, max_minutes: float) -> float:
         """Link distance in metres for a standard."""
@@ -107,8 +106,12 @@ def find_gaps(
                 else float(xy[members, 1].mean())
             )
             lon, lat = to_lonlat([cx], [cy], crs)
-            hull = shapely.convex_hull(shapely.multipoints(xy[members])).buffer(
-                max(opts.buffer_m, link / 3)
+            # the area around the uncovered points themselves (not their hull, which
+            # in a dense city would swallow covered streets between them)
+            hull = shapely.union_all(
+                shapely.buffer(
+                    shapely.points(xy[members]), max(opts.buffer_m, link / 2), quad_segs=8
+                )
             )
             shapes.append(hull)
             rows.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 REPORT_TEXT: dict[str, tuple[str, str]] = {
-    "title": ("职工服务阵地覆盖分析报告", "Worker service network coverage report"),
+    "title": ("服务网络覆盖分析报告", "Service network coverage report"),
     "generated": ("生成时间", "Generated"),
     "tool": ("生成工具", "Produced by"),
     "contents": ("目录", "Contents"),
