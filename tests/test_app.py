@@ -112,3 +112,15 @@ def test_suggest_page_solves_explains_and_accepts(app: AppTest) -> None:
     # accepting twice adds nothing and says why
     app.button(key="sg_accept").click().run(timeout=180)
     assert len(app.session_state["sites"]) == before + 3
+
+
+def test_report_page_builds_downloads(app: AppTest) -> None:
+    app.switch_page("ui/pages/report.py").run(timeout=120)
+    assert not app.exception, app.exception
+    app.checkbox(key="rp_suggest").uncheck()
+    app.button(key="rp_build_html").click().run(timeout=180)
+    assert not app.exception, app.exception
+    app.button(key="rp_build_xlsx").click().run(timeout=180)
+    assert not app.exception, app.exception
+    labels = [b.label for b in app.get("download_button")]
+    assert "下载 HTML" in labels and "下载 XLSX" in labels

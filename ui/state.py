@@ -9,6 +9,7 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.maps import MapLabels
+from geo.tables import ImportResult
 from planning.demo import Dataset, load_demo
 from ui.strings import STRINGS, text, vocabulary_words
 
@@ -37,6 +38,35 @@ def ensure_loaded() -> None:
         st.session_state["sites"] = demo.sites.copy()
         st.session_state["demand"] = demo.demand.copy()
         st.session_state["dataset"] = "demo"
+        st.session_state["provenance"] = {
+            "sites": import_provenance(demo.site_import),
+            "demand": import_provenance(demo.demand_import),
+        }
+
+
+def import_provenance(result: ImportResult, data: bytes | None = None) -> dict[str, Any]:
+    """What a table was imported from, for reports."""
+    import hashlib
+    from pathlib import Path
+
+    if data is None and Path(result.source).is_file():
+        data = Path(result.source).read_bytes()
+    return {
+        "file": Path(result.source).name if data is not None else result.source,
+        "sha256": hashlib.sha256(data).hexdigest() if data is not None else "",
+        "encoding": result.encoding,
+        "crs": result.crs,
+        "rows_read": result.rows_read,
+        "rows_imported": result.rows_imported,
+        "rows_rejected": result.rows_rejected,
+    }
+
+
+def provenance() -> dict[str, Any]:
+    """Provenance of the session's tables (files, hashes, rows)."""
+    ensure_loaded()
+    value: dict[str, Any] = st.session_state.get("provenance", {})
+    return value
 
 
 def sites() -> gpd.GeoDataFrame:
@@ -53,10 +83,16 @@ def demand() -> gpd.GeoDataFrame:
     return frame
 
 
-def set_table(name: str, frame: gpd.GeoDataFrame) -> None:
+def set_table(name: str, frame: gpd.GeoDataFrame, source: dict[str, Any] | None = None) -> None:
     """Replace the current sites or demand, marking the data as the user's."""
     st.session_state[name] = frame
     st.session_state["dataset"] = "user"
+    prov = dict(st.session_state.get("provenance", {}))
+    if source is not None:
+        prov[name] = source
+    else:
+        prov[name] = {**prov.get(name, {}), "note": "edited in the app"}
+    st.session_state["provenance"] = prov
 
 
 def map_labels() -> MapLabels:

@@ -257,6 +257,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "reductions": ("模型约简", "Model reductions"),
     "download_suggestions": ("下载建议表（CSV）", "Download suggestions (CSV)"),
     "download_solution": ("下载求解结果（JSON）", "Download solution (JSON)"),
+    # report page
+    "page_report": ("报告与导出", "Reports and exports"),
+    "report_intro": (
+        "生成可打印、可归档的覆盖分析报告：HTML（单文件、离线可用）、PDF（A4）与 XLSX 工作簿。",
+        "Coverage reports to print and file: HTML (one file, works offline), PDF (A4) and an XLSX workbook.",
+    ),
+    "report_title": ("报告标题", "Report title"),
+    "report_title_default": (
+        "三明市职工服务阵地覆盖分析报告",
+        "Sanming worker service network coverage report",
+    ),
+    "report_lang": ("报告语言", "Report language"),
+    "report_suggest": ("包含新增站点建议", "Include suggested new sites"),
+    "report_build": ("生成 {fmt}", "Build {fmt}"),
+    "report_download": ("下载 {fmt}", "Download {fmt}"),
+    "report_building": ("正在生成报告……", "Building the report…"),
+    "report_failed": ("无法生成：{message}", "Could not build: {message}"),
     # vocabularies
     "kind_service_center": ("职工服务中心（站）", "Worker service centre/station"),
     "kind_cultural_center": ("职工文体中心", "Cultural-sports centre"),

@@ -128,7 +128,7 @@ if source is not None:
         confirm = st.checkbox(tr("confirm_replace", n=len(current)), key="imp_confirm")
         label = tr("replace_sites") if target == "sites" else tr("replace_demand")
         if st.button(label, key="imp_replace", disabled=not confirm):
-            state.set_table(target, result.table.copy())
+            state.set_table(target, result.table.copy(), state.import_provenance(result, data))
             st.success(tr("replaced", n=result.rows_imported))
     else:
         st.warning(tr("nothing_imported"))
