@@ -511,8 +511,8 @@ def network_map(
         fmap.add_child(_Banner(html_text(banner)))
     fmap.add_child(_Legend(_legend_html(present, labels)))
     fmap.add_child(_MetricScale())  # type: ignore[no-untyped-call]
-    # many layers (service areas, gaps) would hide the map: fold the control then
-    folium.LayerControl(collapsed=len(overlays) > 2).add_to(fmap)
+    # many layers would hide the map: fold the control then
+    folium.LayerControl(collapsed=len(overlays) + len(present) > 7).add_to(fmap)
     if bounds is not None:
         fmap.fit_bounds(bounds, padding=(20, 20))
     _stable_ids(fmap)

@@ -399,7 +399,9 @@ def _interactive_map(
 
     overlays = []
     if areas is not None and len(areas):
-        overlays.append(Overlay("service area", areas, "#2166ac", fill_opacity=0.25, weight=1))
+        overlays.append(
+            Overlay(t("layer_area", lang), areas, "#2166ac", fill_opacity=0.25, weight=1)
+        )
     if gaps is not None and len(gaps):
         fields = (
             (t("gap", lang), "gap_id"),
@@ -408,7 +410,7 @@ def _interactive_map(
         )
         overlays.append(
             Overlay(
-                t("s_gaps", lang),
+                t("layer_gaps", lang),
                 gaps,
                 "#d7301f",
                 popup_fields=fields,
@@ -455,6 +457,7 @@ def _interactive_map(
         basemap="blank",
         overlays=tuple(overlays),
         numbered=numbered,
+        numbered_layer=t("layer_suggested", lang),
         banner=t("roads_proxy", lang) if inputs.analysis.is_proxy else "",
     )
     html: str = fmap.get_root().render()

@@ -197,7 +197,14 @@ def test_coverage_page_offline(app_url: str, browser) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         frame_el.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
         # open the first gap's popup, as a planner clicking on it would
-        frame.locator("path.leaflet-interactive[stroke='#d7301f']").first.click(force=True)
+        gap = frame.locator("path.leaflet-interactive[stroke='#d7301f']").first
+        # a gap may be several discs: click on its outline, which is always part of it
+        spot = gap.evaluate(
+            """el => { const p = el.getPointAtLength(0).matrixTransform(el.getScreenCTM());
+                       const r = el.getBoundingClientRect();
+                       return {x: p.x - r.left, y: p.y - r.top}; }"""
+        )
+        gap.click(position=spot, force=True)
         frame.wait_for_selector(".leaflet-popup-content", timeout=10_000)
         assert "未覆盖人数" in frame.inner_text(".leaflet-popup-content")
         page.wait_for_timeout(800)
