@@ -25,6 +25,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from geo.network import FloatArray, IntArray, RoadNetwork
 
@@ -34,8 +35,67 @@ DEFAULT_WALK_KPH = 5.0
 # Dense rows of a Dijkstra block are bounded to this many bytes.
 _BLOCK_BYTES = 64 * 1024 * 1024
 
-_trees: weakref.WeakKeyDictionary[RoadNetwork, tuple[shapely.STRtree, shapely.STRtree | None]]
-_trees = weakref.WeakKeyDictionary()
+_SAMPLE_M = 50.0
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Per-network search structures, built once and cached.
+
+    ``tree`` holds sample points every ``_SAMPLE_M`` metres along every
+    segment (ends included) with the segment they lie on; ``dropped`` indexes
+    the segments removed with small components; ``base`` holds the reversed
+    arcs sorted by (row, column, weight) with their segment.
+    """
+
+    tree: cKDTree
+    sample_seg: IntArray
+    spacing: float
+    dropped: shapely.STRtree | None
+    base_rows: IntArray
+    base_cols: IntArray
+    base_w: FloatArray
+    base_seg: IntArray
+
+
+_indexes: weakref.WeakKeyDictionary[RoadNetwork, _Index] = weakref.WeakKeyDictionary()
+
+
+def _index(net: RoadNetwork) -> _Index:
+    cached = _indexes.get(net)
+    if cached is not None:
+        return cached
+    n_samples = np.maximum(1, np.ceil(net.length_m / _SAMPLE_M)).astype(np.int64) + 1
+    seg = np.repeat(np.arange(net.n_segments, dtype=np.int64), n_samples)
+    k = np.arange(len(seg)) - np.repeat(np.cumsum(n_samples) - n_samples, n_samples)
+    f = k / (n_samples[seg] - 1)
+    ux, uy = net.x[net.u[seg]], net.y[net.u[seg]]
+    sx = ux + (net.x[net.v[seg]] - ux) * f
+    sy = uy + (net.y[net.v[seg]] - uy) * f
+    spacing = float(np.max(net.length_m / (n_samples - 1))) if net.n_segments else _SAMPLE_M
+    dropped = None
+    if len(net.dropped_xy):
+        dropped = shapely.STRtree(shapely.linestrings(net.dropped_xy.reshape(-1, 2, 2)))
+    # reversed arcs (rows = arc head, cols = arc tail), parallel arcs kept, sorted
+    fw, bw = np.isfinite(net.forward_s), np.isfinite(net.backward_s)
+    segs = np.arange(net.n_segments, dtype=np.int64)
+    rows = np.concatenate([net.v[fw], net.u[bw]])
+    cols = np.concatenate([net.u[fw], net.v[bw]])
+    w = np.concatenate([net.forward_s[fw], net.backward_s[bw]])
+    aseg = np.concatenate([segs[fw], segs[bw]])
+    order = np.lexsort((w, cols, rows))
+    cached = _Index(
+        cKDTree(np.column_stack([sx, sy])),
+        seg,
+        spacing,
+        dropped,
+        rows[order],
+        cols[order],
+        w[order],
+        aseg[order],
+    )
+    _indexes[net] = cached
+    return cached
 
 
 @dataclass(frozen=True)
@@ -72,26 +132,6 @@ class Snapped:
         return int((~self.ok).sum())
 
 
-def _segment_trees(net: RoadNetwork) -> tuple[shapely.STRtree, shapely.STRtree | None]:
-    cached = _trees.get(net)
-    if cached is None:
-        coords = np.stack(
-            [
-                np.column_stack([net.x[net.u], net.y[net.u]]),
-                np.column_stack([net.x[net.v], net.y[net.v]]),
-            ],
-            axis=1,
-        )
-        kept = shapely.STRtree(shapely.linestrings(coords))
-        dropped = None
-        if len(net.dropped_xy):
-            d = net.dropped_xy.reshape(-1, 2, 2)
-            dropped = shapely.STRtree(shapely.linestrings(d))
-        cached = (kept, dropped)
-        _trees[net] = cached
-    return cached
-
-
 def snap(
     net: RoadNetwork,
     x: npt.ArrayLike,
@@ -124,22 +164,34 @@ def snap(
     near_dropped = np.zeros(n, dtype=bool)
     if n == 0 or net.n_segments == 0:
         return Snapped(segment, fraction, distance, distance.copy(), ok, near_dropped)
-    kept, dropped = _segment_trees(net)
-    points = shapely.points(px, py)
-    (src, seg), _ = kept.query_nearest(
-        points, max_distance=max_snap_m, return_distance=True, all_matches=False
-    )
-    ax, ay = net.x[net.u[seg]], net.y[net.u[seg]]
-    bx, by = net.x[net.v[seg]], net.y[net.v[seg]]
-    dx, dy = bx - ax, by - ay
-    t = ((px[src] - ax) * dx + (py[src] - ay) * dy) / (dx * dx + dy * dy)
-    t = np.clip(t, 0.0, 1.0)
-    qx, qy = ax + t * dx, ay + t * dy
-    d = np.hypot(px[src] - qx, py[src] - qy)
-    segment[src], fraction[src], distance[src] = seg, t, d
-    ok[src] = d <= max_snap_m
-    if dropped is not None:
-        (dsrc, _), ddist = dropped.query_nearest(
+    idx = _index(net)
+    # Exact nearest segment: the nearest sample point is at distance ds >= d*, and
+    # the true nearest segment has a sample within d* + spacing/2 <= ds + spacing/2,
+    # so the segments of the samples within that radius contain the answer.
+    ds, _ = idx.tree.query(np.column_stack([px, py]), k=1)
+    near = np.flatnonzero(ds - idx.spacing / 2 <= max_snap_m)
+    if len(near):
+        radius = ds[near] + idx.spacing / 2 + 1e-6
+        hits = idx.tree.query_ball_point(np.column_stack([px[near], py[near]]), radius)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        src = np.repeat(near, counts)
+        seg = idx.sample_seg[np.concatenate(hits).astype(np.int64)] if counts.sum() else src
+        ax, ay = net.x[net.u[seg]], net.y[net.u[seg]]
+        bx, by = net.x[net.v[seg]], net.y[net.v[seg]]
+        dx, dy = bx - ax, by - ay
+        t = np.clip(((px[src] - ax) * dx + (py[src] - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+        d = np.hypot(px[src] - (ax + t * dx), py[src] - (ay + t * dy))
+        # per point, the closest candidate (ties: the lowest segment index)
+        order = np.lexsort((seg, d, src))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = src[order][1:] != src[order][:-1]
+        best = order[first]
+        pts = src[best]
+        segment[pts], fraction[pts], distance[pts] = seg[best], t[best], d[best]
+        ok[pts] = d[best] <= max_snap_m
+    if idx.dropped is not None:
+        points = shapely.points(px, py)
+        (dsrc, _), ddist = idx.dropped.query_nearest(
             points, max_distance=max_snap_m, return_distance=True, all_matches=False
         )
         near_dropped[dsrc] = ddist < distance[dsrc]
@@ -173,6 +225,8 @@ class _Split:
     x: FloatArray  # coordinates of all nodes, road nodes first
     y: FloatArray
     point_node: IntArray
+    split_segments: IntArray
+    n_pieces: int
 
     @property
     def n_nodes(self) -> int:
@@ -180,11 +234,22 @@ class _Split:
 
     def arcs(self) -> tuple[IntArray, IntArray, FloatArray]:
         """Directed arcs (from, to, seconds) allowed by the segment directions."""
-        f_ok, b_ok = np.isfinite(self.forward_s), np.isfinite(self.backward_s)
-        a = np.concatenate([self.tail[f_ok], self.head[b_ok]])
-        b = np.concatenate([self.head[f_ok], self.tail[b_ok]])
-        w = np.concatenate([self.forward_s[f_ok], self.backward_s[b_ok]])
-        return a, b, w
+        return _directed(self.tail, self.head, self.forward_s, self.backward_s)
+
+    def piece_arcs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        """Directed arcs of the pieces of split segments only (the last ``n_pieces``)."""
+        k = len(self.tail) - self.n_pieces
+        return _directed(self.tail[k:], self.head[k:], self.forward_s[k:], self.backward_s[k:])
+
+
+def _directed(
+    tail: IntArray, head: IntArray, fwd: FloatArray, bwd: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    f_ok, b_ok = np.isfinite(fwd), np.isfinite(bwd)
+    a = np.concatenate([tail[f_ok], head[b_ok]])
+    b = np.concatenate([head[f_ok], tail[b_ok]])
+    w = np.concatenate([fwd[f_ok], bwd[b_ok]])
+    return a, b, w
 
 
 def _split(net: RoadNetwork, snaps: Snapped) -> _Split:
@@ -231,21 +296,7 @@ def _split(net: RoadNetwork, snaps: Snapped) -> _Split:
     vx, vy = net.x[net.v[useg]], net.y[net.v[useg]]
     x = np.concatenate([net.x, ux + (vx - ux) * ufrac])
     y = np.concatenate([net.y, uy + (vy - uy) * ufrac])
-    return _Split(tail, head, fw, bw, x, y, point_node)
-
-
-def _reverse_csr(tail: IntArray, head: IntArray, weights: FloatArray, n: int) -> sp.csr_matrix:
-    """CSR of the reversed arcs (head -> tail), keeping the smallest of parallel arcs.
-
-    Built in one COO->CSR step: scipy keeps explicit zero weights there (a
-    site exactly on the road), whereas sparse addition would drop them.
-    """
-    rows, cols = head, tail
-    order = np.lexsort((weights, cols, rows))
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return sp.csr_matrix((weights[first], (rows[first], cols[first])), shape=(n, n))
+    return _Split(tail, head, fw, bw, x, y, point_node, useg, len(piece_seg))
 
 
 def _graph(net: RoadNetwork, demand: Snapped, sites: Snapped) -> _Graph:
@@ -253,22 +304,36 @@ def _graph(net: RoadNetwork, demand: Snapped, sites: Snapped) -> _Graph:
 
     Each site's source node is linked to its road position by the site's
     walking access time, so one multi-source search starts every site at its
-    own offset.
+    own offset. The arcs of unsplit segments come from the network's cached,
+    presorted arc list, so no sort runs per query.
     """
     fields = Snapped.__dataclass_fields__
     both = Snapped(*(np.concatenate([getattr(demand, f), getattr(sites, f)]) for f in fields))
     split = _split(net, both)
-    a, b, w = split.arcs()
+    idx = _index(net)
+    is_split = np.zeros(net.n_segments, dtype=bool)
+    is_split[split.split_segments] = True
+    keep = ~is_split[idx.base_seg]
+    rows, cols, w = idx.base_rows[keep], idx.base_cols[keep], idx.base_w[keep]
+    # parallel arcs: the list is sorted by (row, col, weight), so the first of each
+    # pair is the fastest
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, w = rows[first], cols[first], w[first]
+    # pieces of split segments always touch a new node: no pair repeats a base arc
+    a, b, pw = split.piece_arcs()
     n, point_node = split.n_nodes, split.point_node
     n_d, n_s = len(demand.ok), len(sites.ok)
     site_road_node = point_node[n_d:]
     source = n + np.arange(n_s, dtype=np.int64)
     ok = sites.ok
     # the walk from the road to the site is an arc road -> site (reversed: site -> road)
-    a = np.concatenate([a, site_road_node[ok]])
-    b = np.concatenate([b, source[ok]])
-    w = np.concatenate([w, sites.access_s[ok]])
-    return _Graph(_reverse_csr(a, b, w, n + n_s), point_node[:n_d], source, n, split)
+    all_rows = np.concatenate([rows, b, source[ok]])
+    all_cols = np.concatenate([cols, a, site_road_node[ok]])
+    all_w = np.concatenate([w, pw, sites.access_s[ok]])
+    # COO -> CSR keeps explicit zeros (a site exactly on the road); no duplicates remain
+    graph = sp.csr_matrix((all_w, (all_rows, all_cols)), shape=(n + n_s, n + n_s))
+    return _Graph(graph, point_node[:n_d], source, n, split)
 
 
 @dataclass(frozen=True)
