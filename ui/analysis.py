@@ -54,9 +54,39 @@ def set_standards_from_table(table: pd.DataFrame) -> tuple[Standard, ...]:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _networks(
-    key: str, modes: tuple[str, ...], _sites: pd.DataFrame, _demand: pd.DataFrame
+    key: str, modes: tuple[str, ...], roads: str | None, _sites: pd.DataFrame, _demand: pd.DataFrame
 ) -> dict[str, RoadNetwork]:
-    return build_networks(modes, _sites, _demand)
+    # geo.roads also caches built networks on disk (Parquet beside the file)
+    return build_networks(modes, _sites, _demand, roads)
+
+
+def roads_path() -> str | None:
+    """The road file uploaded in this session, if any (kept under the user cache)."""
+    value = st.session_state.get("roads_path")
+    return str(value) if value else None
+
+
+def save_roads_upload(name: str, data: bytes) -> str:
+    """Keep an uploaded road file on disk (named by its hash) and use it from now on."""
+    import os
+    from pathlib import Path
+
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "servicenet" / "roads"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = (
+        "".join(Path(name).suffixes[-2:])
+        if name.endswith((".osm.pbf", ".osm.bz2"))
+        else Path(name).suffix
+    )
+    path = folder / f"{digest}{suffix}"
+    if not path.exists():
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    st.session_state["roads_path"] = str(path)
+    st.session_state["roads_name"] = name
+    return str(path)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -84,14 +114,16 @@ def current_analysis(
     modes = tuple(sorted({s.mode for s in stds} | {"drive", "walk"}))
     # Networks depend on the points only through the proxy network; a road file
     # would be keyed by its own hash in geo.roads' cache.
-    nets = _networks(key, modes, sites, demand)
+    roads = roads_path()
+    nets = _networks(key, modes, roads, sites, demand)
+    key = key + (roads or "")
     return _analysis(key, standards_toml(stds), after_completion, sites, demand, stds, nets)
 
 
 def networks_for(sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> dict[str, RoadNetwork]:
     """The session's networks for every mode the standards use (cached)."""
     modes = tuple(sorted({s.mode for s in standards()} | {"drive", "walk"}))
-    return _networks(frame_key(sites) + frame_key(demand), modes, sites, demand)
+    return _networks(frame_key(sites) + frame_key(demand), modes, roads_path(), sites, demand)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -142,6 +174,6 @@ def run_suggestion(
 ) -> Suggestion:
     """Solve a suggestion for the session's data (cached per inputs)."""
     nets = networks_for(sites, demand)
-    key = frame_key(sites) + frame_key(demand)
+    key = frame_key(sites) + frame_key(demand) + (roads_path() or "")
     user_key = frame_key(user) if user is not None else ""
     return _suggestion(key, request, sources, user_key, sites, demand, user, nets)

@@ -128,6 +128,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "路网：{source}（{nodes:,} 个节点，{segments:,} 段）",
         "Roads: {source} ({nodes:,} nodes, {segments:,} segments)",
     ),
+    "roads_upload": (
+        "路网文件（可选：OSM .osm.pbf/.osm/.osm.bz2、GraphML、GeoJSON/GeoPackage）",
+        "Road file (optional: OSM .osm.pbf/.osm/.osm.bz2, GraphML, GeoJSON/GeoPackage)",
+    ),
+    "roads_in_use": ("正在使用路网：{name}", "Using roads: {name}"),
+    "roads_clear": ("改用示意路网", "Use the proxy network"),
+    "roads_failed": ("路网文件无法使用：{message}", "The road file cannot be used: {message}"),
     "after_completion": (
         "计入规划和在建站点（建成后）",
         "Count planned and under-construction sites (after completion)",

@@ -8,7 +8,7 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.errors import StandardsError
+from geo.errors import ServicenetError, StandardsError
 from geo.export import csv_bytes
 from geo.maps import LEVEL_COLOURS, Overlay, network_map
 from geo.projection import to_lonlat
@@ -27,9 +27,27 @@ st.write(tr("coverage_intro"))
 
 with st.sidebar:
     after = st.checkbox(tr("after_completion"), value=False, key="cov_after")
+    roads_file = st.file_uploader(
+        tr("roads_upload"),
+        type=["pbf", "osm", "bz2", "graphml", "geojson", "gpkg"],
+        key="cov_roads",
+    )
+    if roads_file is not None and st.session_state.get("roads_upload_id") != roads_file.file_id:
+        st.session_state["roads_upload_id"] = roads_file.file_id
+        ana.save_roads_upload(roads_file.name, roads_file.getvalue())
+    if ana.roads_path():
+        st.caption(tr("roads_in_use", name=st.session_state.get("roads_name", "")))
+        if st.button(tr("roads_clear"), key="cov_roads_clear"):
+            st.session_state.pop("roads_path", None)
+            st.rerun()
 
-with st.spinner(tr("computing")):
-    analysis, areas = ana.current_analysis(sites, demand, after)
+try:
+    with st.spinner(tr("computing")):
+        analysis, areas = ana.current_analysis(sites, demand, after)
+except ServicenetError as exc:
+    st.error(tr("roads_failed", message=exc.zh if lg == "zh" else exc.en))
+    st.session_state.pop("roads_path", None)
+    st.stop()
 if analysis.is_proxy:
     st.warning(tr("proxy_warning"))
 else:
