@@ -100,14 +100,51 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
     return sites.table, demand.table, provenance
 
 
-def _cmd_analyze(args: argparse.Namespace) -> int:
-    from planning.analyze import run_analysis, summary, write_analysis
-    from planning.coverage import CoverageOptions
+def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Sites, demand, standards and provenance: from --project [--scenario] or from files."""
     from planning.standards import DEFAULT_STANDARDS, load_standards
 
+    if getattr(args, "project", None):
+        from geo.project import open_project
+        from planning.analyze import file_sha256
+        from planning.scenario import apply_changes, project_standards, scenario_changes
+
+        project = open_project(args.project)
+        standards = load_standards(args.standards) if args.standards else project_standards(project)
+        sites = project.sites
+        if args.scenario:
+            sites, standards = apply_changes(
+                sites, standards, scenario_changes(project, args.scenario)
+            )
+        provenance: dict[str, Any] = {
+            "project": {
+                "file": str(args.project),
+                "sha256": file_sha256(args.project),
+                "version": project.version,
+                "scenario": args.scenario,
+            },
+            "standards": str(args.standards or f"{args.project} (standards)"),
+        }
+        if project.metadata.get("roads_path") and not getattr(args, "roads", None):
+            args.roads = Path(project.metadata["roads_path"])
+        return sites, project.demand, standards, provenance
+    if getattr(args, "scenario", None):
+        raise InputError("--scenario 需要 --project", "--scenario needs --project")
+    if not (args.sites and args.demand):
+        raise InputError(
+            "需要 --project，或 --sites 与 --demand", "give --project, or --sites and --demand"
+        )
     standards = load_standards(args.standards or DEFAULT_STANDARDS)
     sites, demand, provenance = _read_inputs(args)
     provenance["standards"] = str(args.standards or DEFAULT_STANDARDS)
+    return sites, demand, standards, provenance
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from planning.analyze import run_analysis, summary, write_analysis
+    from planning.coverage import CoverageOptions
+
+    sites, demand, standards, provenance = _load_plan(args)
     options = CoverageOptions(
         after_completion=args.after_completion, max_snap_m=args.max_snap_m, walk_kph=args.walk_kph
     )
@@ -130,15 +167,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _standard_for(args: argparse.Namespace) -> tuple[str, float]:
-    """Mode and minutes for --kind/--level: from --max-minutes or the standards file."""
-    from planning.standards import DEFAULT_STANDARDS, load_standards
+def _standard_for(args: argparse.Namespace, standards: Any) -> tuple[str, float]:
+    """Mode and minutes for --kind/--level: from --max-minutes or the standards."""
+    from planning.standards import DEFAULT_STANDARDS
 
-    found = [
-        s
-        for s in load_standards(args.standards or DEFAULT_STANDARDS)
-        if (s.kind, s.level) == (args.kind, args.level)
-    ]
+    found = [s for s in standards if (s.kind, s.level) == (args.kind, args.level)]
     mode = args.mode or (found[0].mode if found else "drive")
     if args.max_minutes is not None:
         return mode, float(args.max_minutes)
@@ -162,8 +195,8 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     from planning.standards import Standard
     from planning.suggest import SuggestRequest, matrix_destinations, suggest
 
-    sites, demand, _ = _read_inputs(args)
-    mode, minutes = _standard_for(args)
+    sites, demand, standards, _ = _load_plan(args)
+    mode, minutes = _standard_for(args, standards)
     request = SuggestRequest(
         kind=args.kind,
         level=args.level,
@@ -252,21 +285,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from planning.analyze import run_analysis
     from planning.coverage import CoverageOptions
     from planning.report import ReportInputs, write_report
-    from planning.standards import DEFAULT_STANDARDS, load_standards
 
-    if not (args.sites and args.demand):
-        raise InputError(
-            "需要 --sites 和 --demand", "--sites and --demand are required", file=str(args.out)
-        )
     if Path(args.out).suffix.lower() not in (".html", ".htm", ".pdf", ".xlsx"):
         raise InputError(
             "报告文件须为 .html、.pdf 或 .xlsx",
             "the report must be .html, .pdf or .xlsx",
             file=str(args.out),
         )
-    standards = load_standards(args.standards or DEFAULT_STANDARDS)
-    sites, demand, provenance = _read_inputs(args)
-    provenance["standards"] = str(args.standards or DEFAULT_STANDARDS)
+    sites, demand, standards, provenance = _load_plan(args)
     options = CoverageOptions(
         after_completion=args.after_completion, max_snap_m=args.max_snap_m, walk_kph=args.walk_kph
     )
@@ -312,6 +338,81 @@ def _report_suggestion(
     net = analysis.networks[std.mode]
     candidates = build_candidates(demand, sites, kind, level, gaps=analysis.gaps, net=net)
     return suggest(request, sites, demand, candidates, net=net, gaps=analysis.gaps)
+
+
+def _cmd_project(args: argparse.Namespace) -> int:
+    from geo.export import write_json, write_table
+    from geo.project import new_project, open_project, project_info, save_project
+    from planning.scenario import Change, add_changes, standards_frame
+
+    if args.action == "new":
+        args.project = None
+        args.scenario = None
+        sites, demand, standards, _ = _load_plan(args)
+        roads_sha = ""
+        if args.roads:
+            from planning.analyze import file_sha256
+
+            roads_sha = file_sha256(args.roads)
+        project = new_project(
+            sites,
+            demand,
+            standards_frame(standards),
+            roads=args.roads.resolve() if args.roads else None,
+            roads_sha256=roads_sha,
+        )
+        saved = save_project(project, args.file, overwrite=args.force)
+        print(json.dumps(project_info(saved), ensure_ascii=False, indent=2))
+        return 0
+    project = open_project(args.file)
+    if args.action == "info":
+        print(json.dumps(project_info(project), ensure_ascii=False, indent=2))
+        return 0
+    if args.action == "scenario":
+        try:
+            raw = json.loads(Path(args.changes).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(
+                f"无法读取修改清单：{exc}",
+                f"cannot read the changes: {exc}",
+                file=str(args.changes),
+            ) from None
+        if not isinstance(raw, list) or not all(isinstance(c, dict) and "op" in c for c in raw):
+            raise InputError(
+                '修改清单须为 [{"op": ..., ...}] 列表',
+                'changes must be a list of {"op": ...}',
+                file=str(args.changes),
+            )
+        changes = [Change(str(c["op"]), {k: v for k, v in c.items() if k != "op"}) for c in raw]
+        # validate by applying before anything is written
+        from planning.scenario import apply_changes, project_standards, scenario_changes
+
+        known = set(project.scenarios.get("scenario", []))
+        before = scenario_changes(project, args.name) if args.name in known else []
+        apply_changes(project.sites, project_standards(project), before + changes)
+        updated = add_changes(project, args.name, changes, note=args.note or "")
+        saved = save_project(updated, args.file, expected_version=project.version)
+        print(json.dumps(project_info(saved), ensure_ascii=False, indent=2))
+        return 0
+    # export
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(project.sites, out / "sites.gpkg", layer="sites")
+    write_table(project.sites, out / "sites.csv")
+    write_table(project.demand, out / "demand.gpkg", layer="demand")
+    write_table(project.demand, out / "demand.csv")
+    from geo.export import atomic_path, csv_bytes
+
+    for name, frame in (
+        ("standards", project.standards),
+        ("scenarios", project.scenarios),
+        ("changes", project.changes),
+    ):
+        with atomic_path(out / f"{name}.csv") as tmp:
+            tmp.write_bytes(csv_bytes(frame))
+    write_json(project_info(project), out / "project.json")
+    print(f"servicenet: exported to {out}")
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -360,8 +461,10 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
 
 def _input_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sites", type=Path, required=True, help="sites CSV/XLSX")
-    p.add_argument("--demand", type=Path, required=True, help="demand CSV/XLSX")
+    p.add_argument("--sites", type=Path, help="sites CSV/XLSX")
+    p.add_argument("--demand", type=Path, help="demand CSV/XLSX")
+    p.add_argument("--project", type=Path, help="a servicenet project (.gpkg) instead of files")
+    p.add_argument("--scenario", help="with --project: run on this scenario")
     p.add_argument(
         "--roads", type=Path, help="roads: .osm.pbf .osm .osm.bz2 .graphml .geojson .gpkg .shp"
     )
@@ -431,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", parents=[common], help="覆盖分析报告 / coverage report")
     p.add_argument("--sites", type=Path, help="sites CSV/XLSX")
     p.add_argument("--demand", type=Path, help="demand CSV/XLSX")
+    p.add_argument("--project", type=Path, help="a servicenet project (.gpkg) instead of files")
+    p.add_argument("--scenario", help="with --project: report on this scenario")
     p.add_argument("--roads", type=Path, help="road file (else the proxy network)")
     p.add_argument("--standards", type=Path, help="standards TOML (default data/standards.toml)")
     p.add_argument("--encoding", default="auto")
@@ -445,6 +550,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="report title")
     p.add_argument("--out", type=Path, required=True, help="report.html, report.pdf or report.xlsx")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("project", parents=[common], help="项目文件 / project files (.gpkg)")
+    psub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    q = psub.add_parser("new", help="create a project from sites and demand")
+    q.add_argument("file", type=Path)
+    q.add_argument("--sites", type=Path, required=True)
+    q.add_argument("--demand", type=Path, required=True)
+    q.add_argument("--roads", type=Path, help="road file (stored as a reference with its hash)")
+    q.add_argument("--standards", type=Path, help="standards TOML (default data/standards.toml)")
+    q.add_argument("--encoding", default="auto")
+    q.add_argument("--crs", default="auto")
+    q.add_argument("--force", action="store_true", help="overwrite an existing file")
+    q = psub.add_parser("info", help="layers, row counts, scenarios, schema version")
+    q.add_argument("file", type=Path)
+    q = psub.add_parser("export", help="write the layers as GeoPackage/CSV files")
+    q.add_argument("file", type=Path)
+    q.add_argument("--out", type=Path, required=True)
+    q = psub.add_parser("scenario", help="add changes (JSON list) to a scenario")
+    q.add_argument("file", type=Path)
+    q.add_argument("--name", required=True)
+    q.add_argument("--changes", type=Path, required=True, help='[{"op": "add_site", ...}, ...]')
+    q.add_argument("--note", help="what the scenario is about")
+    p.set_defaults(func=_cmd_project)
 
     p = sub.add_parser("demo", parents=[common], help="三明示例 / the embedded Sanming demo")
     p.add_argument("--out", type=Path, help="write the demo tables to this folder")

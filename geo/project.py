@@ -1,0 +1,301 @@
+"""Project files: one GeoPackage holding a plan's sites, demand, standards and scenarios.
+
+Layers (all open in QGIS/ArcGIS):
+
+* ``sites``, ``demand`` — point layers with the canonical columns (extras kept);
+* ``standards`` — one row per service standard;
+* ``scenarios`` — name, created, note;
+* ``changes`` — the scenarios' changes (scenario, seq, op, payload as JSON);
+* ``metadata`` — key/value: ``schema_version``, ``version`` (a counter raised
+  by every save), ``created``, ``modified``, the road source and its hash.
+
+Saving is atomic: the whole file is written to a temporary file in the same
+folder, flushed to disk and moved over the old one, so an interrupted save
+leaves the previous file intact. A save based on an older version than the
+one on disk is refused (:class:`StaleProjectError`), never silently merged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import InputError
+
+SCHEMA_VERSION = 1
+LAYERS = ("sites", "demand", "standards", "scenarios", "changes", "metadata")
+STANDARD_COLUMNS = ["kind", "level", "mode", "max_minutes", "target_share", "higher_levels_count"]
+SCENARIO_COLUMNS = ["scenario", "created", "note"]
+CHANGE_COLUMNS = ["scenario", "seq", "op", "payload"]
+
+
+class ProjectError(InputError):
+    """A project file that cannot be opened or saved as asked."""
+
+
+class StaleProjectError(ProjectError):
+    """A save based on an older version of the file than the one on disk."""
+
+
+class ProjectLockedError(ProjectError):
+    """The project file is in use by another program."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Project:
+    """The contents of a project file, and the version it was read at."""
+
+    sites: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    standards: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STANDARD_COLUMNS))
+    scenarios: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCENARIO_COLUMNS))
+    changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHANGE_COLUMNS))
+    metadata: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def version(self) -> int:
+        """The save counter the project was read (or last saved) at; 0 if never saved."""
+        return int(self.metadata.get("version", "0") or 0)
+
+
+def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).copy()
+    return gpd.GeoDataFrame(
+        plain, geometry=gpd.points_from_xy(plain["lon"], plain["lat"]), crs="EPSG:4326"
+    )
+
+
+def _check_lock(path: Path) -> None:
+    for suffix in ("-journal", "-wal"):
+        if Path(str(path) + suffix).exists():
+            raise ProjectLockedError(
+                "项目文件正被其他程序使用（如 QGIS），请关闭后再保存；本次修改未丢失",
+                "the project file is in use by another program (e.g. QGIS); close it and save "
+                "again — nothing was lost",
+                file=str(path),
+            )
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata table of a project file."""
+    import pyogrio
+
+    table = pyogrio.read_dataframe(path, layer="metadata")
+    return {
+        str(k): "" if pd.isna(v) else str(v)
+        for k, v in zip(table["key"], table["value"], strict=True)
+    }
+
+
+def open_project(path: str | Path) -> Project:
+    """Read a project file, migrating an older schema or refusing a newer one."""
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    p = Path(path)
+    if not p.is_file():
+        raise ProjectError("找不到项目文件", "project file not found", file=str(p))
+    try:
+        layers = {str(name) for name, _ in pyogrio.list_layers(p)}
+    except (DataSourceError, OSError) as exc:
+        raise ProjectError(
+            "不是有效的 GeoPackage 项目文件", f"not a valid GeoPackage project: {exc}", file=str(p)
+        ) from None
+    missing = [name for name in ("sites", "demand", "metadata") if name not in layers]
+    if missing:
+        raise ProjectError(
+            f"项目文件缺少图层：{', '.join(missing)}",
+            f"project lacks layers: {', '.join(missing)}",
+            file=str(p),
+        )
+    meta = read_metadata(p)
+    schema = int(meta.get("schema_version", "0") or 0)
+    if schema > SCHEMA_VERSION:
+        raise ProjectError(
+            f"项目文件由更新版本的 servicenet 创建（格式 {schema}），请升级后再打开",
+            f"the project was written by a newer servicenet (schema {schema} > {SCHEMA_VERSION}); "
+            "upgrade to open it",
+            file=str(p),
+        )
+
+    def read(layer: str, columns: list[str]) -> pd.DataFrame:
+        if layer not in layers:
+            return pd.DataFrame(columns=columns)
+        try:
+            return pd.DataFrame(pyogrio.read_dataframe(p, layer=layer))
+        except DataLayerError:
+            return pd.DataFrame(columns=columns)
+
+    sites = gpd.GeoDataFrame(pyogrio.read_dataframe(p, layer="sites"))
+    demand = gpd.GeoDataFrame(pyogrio.read_dataframe(p, layer="demand"))
+    project = Project(
+        sites=_restore(sites),
+        demand=_restore(demand),
+        standards=read("standards", STANDARD_COLUMNS),
+        scenarios=read("scenarios", SCENARIO_COLUMNS),
+        changes=read("changes", CHANGE_COLUMNS),
+        metadata=meta,
+        path=p,
+    )
+    return migrate(project, schema)
+
+
+def _restore(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Undo what the file format changes: ``source_row`` back to int, crs to WGS-84."""
+    if "source_row" in frame:
+        frame["source_row"] = pd.to_numeric(frame["source_row"], errors="coerce").astype("Int64")
+    return frame.set_crs(4326, allow_override=True) if frame.crs is None else frame.to_crs(4326)
+
+
+def migrate(project: Project, schema: int) -> Project:
+    """Bring a project of an older schema to the current one.
+
+    Schema 0 (files without ``schema_version``) had no scenarios; they are
+    added empty.
+    """
+    if schema == SCHEMA_VERSION:
+        return project
+    meta = {**project.metadata, "schema_version": str(SCHEMA_VERSION), "migrated_from": str(schema)}
+    return replace(project, metadata=meta)
+
+
+def save_project(
+    project: Project,
+    path: str | Path,
+    *,
+    expected_version: int | None = None,
+    overwrite: bool = False,
+) -> Project:
+    """Write the project atomically and return it at its new version.
+
+    ``expected_version`` is the version the caller's edits are based on; when
+    the file on disk has another version, the save is refused
+    (:class:`StaleProjectError`) so that no one's changes are overwritten.
+    ``None`` means "a new file": an existing file is then refused unless
+    ``overwrite`` is given.
+    """
+    import pyogrio
+
+    target = Path(path)
+    on_disk = 0
+    if target.exists():
+        _check_lock(target)
+        if expected_version is None and not overwrite:
+            raise ProjectError(
+                "文件已存在；请换一个文件名，或明确选择覆盖",
+                "the file exists; choose another name or ask to overwrite it",
+                file=str(target),
+            )
+        try:
+            on_disk = int(read_metadata(target).get("version", "0") or 0)
+        except (OSError, ValueError, KeyError, RuntimeError):
+            on_disk = 0  # not a readable project: replaced only because overwrite was asked
+        if not overwrite and expected_version != on_disk:
+            raise StaleProjectError(
+                f"项目文件已被他人修改（磁盘上为第 {on_disk} 版，"
+                f"本次修改基于第 {expected_version} 版），请重新载入后再修改",
+                f"the project changed on disk (version {on_disk}; these edits are based on "
+                f"version {expected_version}); reload it and apply the edits again",
+                file=str(target),
+            )
+    meta = {
+        **project.metadata,
+        "schema_version": str(SCHEMA_VERSION),
+        "version": str(on_disk + 1),
+        "created": project.metadata.get("created") or _now(),
+        "modified": _now(),
+    }
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".gpkg", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        pyogrio.write_dataframe(_points(project.sites), tmp, layer="sites", driver="GPKG")
+        pyogrio.write_dataframe(_points(project.demand), tmp, layer="demand", driver="GPKG")
+        for name, frame, columns in (
+            ("standards", project.standards, STANDARD_COLUMNS),
+            ("scenarios", project.scenarios, SCENARIO_COLUMNS),
+            ("changes", project.changes, CHANGE_COLUMNS),
+        ):
+            table = pd.DataFrame(frame).reindex(columns=columns)
+            pyogrio.write_dataframe(table, tmp, layer=name, driver="GPKG")
+        meta_table = pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]})
+        pyogrio.write_dataframe(meta_table, tmp, layer="metadata", driver="GPKG")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        try:
+            os.replace(tmp, target)
+        except PermissionError:
+            raise ProjectLockedError(
+                "项目文件被其他程序锁定，无法保存；本次修改未丢失",
+                "the project file is locked by another program; nothing was lost",
+                file=str(target),
+            ) from None
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    finally:
+        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal")):
+            leftover.unlink(missing_ok=True)
+    return replace(project, metadata=meta, path=target)
+
+
+def new_project(
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    standards: pd.DataFrame,
+    *,
+    roads: str | Path | None = None,
+    roads_sha256: str = "",
+) -> Project:
+    """A project not yet saved."""
+    meta: dict[str, str] = {"schema_version": str(SCHEMA_VERSION), "version": "0"}
+    if roads is not None:
+        meta["roads_path"] = str(roads)
+        meta["roads_sha256"] = roads_sha256
+    return Project(
+        sites=sites,
+        demand=demand,
+        standards=pd.DataFrame(standards).reindex(columns=STANDARD_COLUMNS),
+        metadata=meta,
+    )
+
+
+def project_info(project: Project) -> dict[str, Any]:
+    """Layers, row counts, scenarios and schema version (for ``servicenet project info``)."""
+    return {
+        "file": str(project.path) if project.path else None,
+        "schema_version": int(project.metadata.get("schema_version", SCHEMA_VERSION)),
+        "version": project.version,
+        "created": project.metadata.get("created"),
+        "modified": project.metadata.get("modified"),
+        "layers": {
+            "sites": len(project.sites),
+            "demand": len(project.demand),
+            "standards": len(project.standards),
+            "scenarios": len(project.scenarios),
+            "changes": len(project.changes),
+        },
+        "scenarios": [str(s) for s in project.scenarios.get("scenario", [])],
+        "roads": project.metadata.get("roads_path") or None,
+        "roads_sha256": project.metadata.get("roads_sha256") or None,
+    }

@@ -1,0 +1,253 @@
+"""Scenarios: named sets of changes to the base network, applied on demand and compared.
+
+A scenario is stored as its changes, not as a copy of the data. Changes:
+
+* ``add_site`` — payload: a site record (``site_id, name, kind, level, lon,
+  lat`` [, ``status`` (default planned), ``capacity``, ``county``, ``township``]);
+* ``move_site`` — ``site_id, lon, lat``;
+* ``close_site`` — ``site_id`` (status becomes closed; the row is kept);
+* ``set_status`` — ``site_id, status``;
+* ``set_capacity`` — ``site_id, capacity``;
+* ``set_standard`` — ``kind, level`` and any of ``mode, max_minutes,
+  target_share, higher_levels_count`` (a new standard when none matches).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputError
+from geo.project import CHANGE_COLUMNS, SCENARIO_COLUMNS, Project
+from planning.analyze import Analysis
+from planning.standards import Standard, parse_standards
+
+OPS = ("add_site", "move_site", "close_site", "set_status", "set_capacity", "set_standard")
+STATUSES = ("existing", "planned", "under_construction", "closed")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a scenario."""
+
+    op: str
+    payload: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.op not in OPS:
+            raise InputError(f"未知的修改类型 {self.op}", f"unknown change {self.op!r} (use {OPS})")
+
+
+def _require(payload: dict[str, Any], *keys: str) -> None:
+    missing = [k for k in keys if payload.get(k) in (None, "")]
+    if missing:
+        raise InputError(f"修改缺少字段：{missing}", f"change lacks fields: {missing}")
+
+
+def _site_index(sites: pd.DataFrame, site_id: Any) -> int:
+    hits = np.flatnonzero(sites["site_id"].astype(str).to_numpy() == str(site_id))
+    if not len(hits):
+        raise InputError(f"没有编号为 {site_id} 的站点", f"no site with id {site_id!r}")
+    return int(hits[0])
+
+
+def apply_changes(
+    sites: gpd.GeoDataFrame, standards: tuple[Standard, ...], changes: list[Change]
+) -> tuple[gpd.GeoDataFrame, tuple[Standard, ...]]:
+    """The network and standards after the changes, in order (inputs are not modified)."""
+    out = pd.DataFrame(sites.drop(columns="geometry", errors="ignore")).copy()
+    stds = [s.as_dict() for s in standards]
+    for change in changes:
+        p = change.payload
+        if change.op == "add_site":
+            _require(p, "site_id", "kind", "level", "lon", "lat")
+            if str(p["site_id"]) in set(out["site_id"].astype(str)):
+                raise InputError(
+                    f"站点编号 {p['site_id']} 已存在", f"site id {p['site_id']!r} exists"
+                )
+            row = {"status": "planned", **p}
+            if row["status"] not in STATUSES:
+                raise InputError(f"未知状态 {row['status']}", f"unknown status {row['status']!r}")
+            out = pd.concat([out, pd.DataFrame([row])], ignore_index=True)
+        elif change.op == "move_site":
+            _require(p, "site_id", "lon", "lat")
+            i = _site_index(out, p["site_id"])
+            out.loc[i, ["lon", "lat"]] = [float(p["lon"]), float(p["lat"])]
+        elif change.op == "close_site":
+            _require(p, "site_id")
+            out.loc[_site_index(out, p["site_id"]), "status"] = "closed"
+        elif change.op == "set_status":
+            _require(p, "site_id", "status")
+            if p["status"] not in STATUSES:
+                raise InputError(f"未知状态 {p['status']}", f"unknown status {p['status']!r}")
+            out.loc[_site_index(out, p["site_id"]), "status"] = p["status"]
+        elif change.op == "set_capacity":
+            _require(p, "site_id")
+            out.loc[_site_index(out, p["site_id"]), "capacity"] = (
+                None if p.get("capacity") is None else float(p["capacity"])
+            )
+        else:  # set_standard
+            _require(p, "kind", "level")
+            match = [s for s in stds if (s["kind"], s["level"]) == (p["kind"], p["level"])]
+            if match:
+                match[0].update({k: v for k, v in p.items() if k in match[0]})
+            else:
+                stds.append(p)
+    new_standards = parse_standards({"standard": stds}, source="scenario") if stds else ()
+    frame = gpd.GeoDataFrame(
+        out,
+        geometry=gpd.points_from_xy(out["lon"].astype(float), out["lat"].astype(float)),
+        crs=4326,
+    )
+    return frame, new_standards
+
+
+def scenario_changes(project: Project, name: str) -> list[Change]:
+    """The changes of one scenario of a project, in order."""
+    known = set(project.scenarios.get("scenario", pd.Series(dtype=str)).astype(str))
+    if name not in known:
+        raise InputError(
+            f"项目中没有方案 {name}（现有：{sorted(known)}）",
+            f"no scenario {name!r} in the project (have {sorted(known)})",
+            file=str(project.path) if project.path else None,
+        )
+    part = project.changes[project.changes["scenario"].astype(str) == name]
+    part = part.sort_values("seq", kind="stable")
+    return [
+        Change(str(op), json.loads(str(payload)))
+        for op, payload in zip(part["op"], part["payload"], strict=True)
+    ]
+
+
+def add_changes(project: Project, name: str, changes: list[Change], note: str = "") -> Project:
+    """The project with ``changes`` appended to scenario ``name`` (created if new)."""
+    scenarios = pd.DataFrame(project.scenarios).reindex(columns=SCENARIO_COLUMNS)
+    if name not in set(scenarios["scenario"].astype(str)):
+        created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        scenarios = pd.concat(
+            [scenarios, pd.DataFrame([{"scenario": name, "created": created, "note": note}])],
+            ignore_index=True,
+        )
+    existing = pd.DataFrame(project.changes).reindex(columns=CHANGE_COLUMNS)
+    mine = existing[existing["scenario"].astype(str) == name]
+    start = int(pd.to_numeric(mine["seq"]).max()) + 1 if len(mine) else 1
+    rows = [
+        {
+            "scenario": name,
+            "seq": start + i,
+            "op": c.op,
+            "payload": json.dumps(c.payload, ensure_ascii=False, sort_keys=True),
+        }
+        for i, c in enumerate(changes)
+    ]
+    return replace(
+        project,
+        scenarios=scenarios,
+        changes=pd.concat([existing, pd.DataFrame(rows)], ignore_index=True),
+    )
+
+
+def project_standards(project: Project) -> tuple[Standard, ...]:
+    """The project's standards table as Standard objects."""
+    rows = []
+    for rec in pd.DataFrame(project.standards).to_dict("records"):
+        row = {
+            k: v
+            for k, v in rec.items()
+            if v is not None and not (isinstance(v, float) and np.isnan(v))
+        }
+        if "higher_levels_count" in row:
+            row["higher_levels_count"] = str(row["higher_levels_count"]).lower() in ("1", "true")
+        for key in ("max_minutes", "target_share"):
+            if key in row:
+                row[key] = float(row[key])
+        rows.append(row)
+    return parse_standards({"standard": rows}, source=str(project.path or "project"))
+
+
+def standards_frame(standards: tuple[Standard, ...]) -> pd.DataFrame:
+    """Standards as the project's table."""
+    return pd.DataFrame([s.as_dict() for s in standards])
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two plans side by side: coverage by standard, county and township; sites; gaps."""
+
+    standards: pd.DataFrame
+    by_area: pd.DataFrame
+    sites_added: pd.DataFrame
+    sites_removed: pd.DataFrame
+    gaps_closed: pd.DataFrame
+    gaps_opened: pd.DataFrame
+
+
+def compare(a: Analysis, b: Analysis, sites_a: pd.DataFrame, sites_b: pd.DataFrame) -> Comparison:
+    """How plan ``b`` differs from plan ``a``.
+
+    Sites count as removed when they are gone or closed in ``b``. A gap of
+    ``a`` is closed when none of its demand points is uncovered in ``b`` under
+    the same standard; a gap of ``b`` is opened when none of its points was
+    uncovered in ``a``.
+    """
+    keys = ["kind", "level"]
+    cols = [*keys, "mode", "max_minutes", "covered_weight", "covered_share"]
+    std = a.coverage.standards[cols].merge(
+        b.coverage.standards[[*keys, "covered_weight", "covered_share"]],
+        on=keys,
+        how="outer",
+        suffixes=("_a", "_b"),
+    )
+    std["change"] = std["covered_share_b"] - std["covered_share_a"]
+    akeys = ["area_type", "county", "township", "kind", "level"]
+    area = a.coverage.by_area.merge(
+        b.coverage.by_area[[*akeys, "covered_weight", "covered_share"]],
+        on=akeys,
+        how="outer",
+        suffixes=("_a", "_b"),
+    )
+    area["change"] = area["covered_share_b"] - area["covered_share_a"]
+    open_a = sites_a[sites_a["status"] != "closed"]
+    open_b = sites_b[sites_b["status"] != "closed"]
+    ids_a, ids_b = set(open_a["site_id"].astype(str)), set(open_b["site_id"].astype(str))
+    added = pd.DataFrame(
+        open_b[open_b["site_id"].astype(str).isin(ids_b - ids_a)].drop(
+            columns="geometry", errors="ignore"
+        )
+    )
+    removed = pd.DataFrame(
+        open_a[open_a["site_id"].astype(str).isin(ids_a - ids_b)].drop(
+            columns="geometry", errors="ignore"
+        )
+    )
+
+    def uncovered(an: Analysis) -> set[tuple[str, str, str]]:
+        p = an.coverage.points
+        p = p[~p["covered"]]
+        return set(zip(p["kind"], p["level"], p["demand_id"].astype(str), strict=True))
+
+    un_a, un_b = uncovered(a), uncovered(b)
+
+    def gaps_without(gaps: gpd.GeoDataFrame, still: set[tuple[str, str, str]]) -> pd.DataFrame:
+        if not len(gaps):
+            return pd.DataFrame(columns=["gap_id", "kind", "level", "weight", "townships"])
+        keep = [
+            not any((k, lv, d) in still for d in str(ids).split(","))
+            for k, lv, ids in zip(gaps["kind"], gaps["level"], gaps["demand_ids"], strict=True)
+        ]
+        return pd.DataFrame(gaps.loc[keep].drop(columns="geometry"))
+
+    return Comparison(
+        standards=std,
+        by_area=area,
+        sites_added=added,
+        sites_removed=removed,
+        gaps_closed=gaps_without(a.gaps, un_b),
+        gaps_opened=gaps_without(b.gaps, un_a),
+    )

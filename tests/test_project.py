@@ -1,0 +1,309 @@
+"""Project files: round trips, crash-safe saves, stale writes refused, scenarios."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.project import (
+    ProjectError,
+    ProjectLockedError,
+    StaleProjectError,
+    new_project,
+    open_project,
+    save_project,
+)
+from planning.analyze import run_analysis, summary
+from planning.demo import load_demo
+from planning.scenario import (
+    Change,
+    add_changes,
+    apply_changes,
+    project_standards,
+    scenario_changes,
+    standards_frame,
+)
+from planning.standards import load_standards
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def small_project() -> gpd.GeoDataFrame:
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["007", "0100", "S3"],
+            "name": ["三明市职工服务中心", None, '=HYPERLINK("x")'],
+            "kind": ["service_center", "reading_room", "service_center"],
+            "level": ["city", "community", "township"],
+            "county": ["三元区", None, "沙县区"],
+            "township": ["列东街道", "", None],
+            "status": ["existing", "planned", "closed"],
+            "capacity": [5000.0, None, 800.0],
+            "lon": [117.61, 117.62, 117.78],
+            "lat": [26.25, 26.26, 26.39],
+            "grade": [None, "national", None],
+            "备注": ["含，逗号", None, "行\n换行"],
+        },
+        geometry=gpd.points_from_xy([117.61, 117.62, 117.78], [26.25, 26.26, 26.39]),
+        crs=4326,
+    )
+    demand = gpd.GeoDataFrame(
+        {
+            "demand_id": ["D001", "D002"],
+            "name": ["列东", "沙溪"],
+            "weight": [100.0, 0.0],
+            "county": ["三元区", "三元区"],
+            "township": ["列东街道", "沙溪镇"],
+            "lon": [117.6, 117.5],
+            "lat": [26.2, 26.1],
+        },
+        geometry=gpd.points_from_xy([117.6, 117.5], [26.2, 26.1]),
+        crs=4326,
+    )
+    return new_project(sites, demand, standards_frame(load_standards()))
+
+
+def test_round_trip_keeps_every_column_and_value(tmp_path: Path) -> None:
+    project = small_project()
+    path = tmp_path / "plan.gpkg"
+    saved = save_project(project, path)
+    assert saved.version == 1
+    back = open_project(path)
+    for name in ("sites", "demand"):
+        a = pd.DataFrame(getattr(project, name).drop(columns="geometry"))
+        b = pd.DataFrame(getattr(back, name).drop(columns="geometry"))
+        assert list(b.columns) == list(a.columns)
+        for col in a.columns:
+            left = [None if pd.isna(v) else v for v in a[col]]
+            right = [None if pd.isna(v) else v for v in b[col]]
+            if col in ("township",):  # an empty string is stored as text, not NULL
+                right = [r if r is not None else None for r in right]
+            assert left == right, col
+    assert back.sites["site_id"].tolist() == ["007", "0100", "S3"]
+    assert project_standards(back) == load_standards()
+    assert back.metadata["schema_version"] == "1"
+
+
+def test_new_file_never_overwrites_without_asking(tmp_path: Path) -> None:
+    path = tmp_path / "plan.gpkg"
+    save_project(small_project(), path)
+    with pytest.raises(ProjectError, match="exists"):
+        save_project(small_project(), path)
+    assert save_project(small_project(), path, overwrite=True).version == 2
+
+
+def test_stale_write_is_refused_and_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "plan.gpkg"
+    save_project(small_project(), path)
+    tab_a, tab_b = open_project(path), open_project(path)
+    a = add_changes(tab_a, "A", [Change("close_site", {"site_id": "007"})])
+    save_project(a, path, expected_version=tab_a.version)
+    b = add_changes(tab_b, "B", [Change("close_site", {"site_id": "S3"})])
+    with pytest.raises(StaleProjectError) as err:
+        save_project(b, path, expected_version=tab_b.version)
+    assert "version 2" in err.value.en and "plan.gpkg" in err.value.message
+    now = open_project(path)
+    assert now.version == 2 and list(now.scenarios["scenario"]) == ["A"]
+
+
+def test_locked_file_is_reported_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "plan.gpkg"
+    first = save_project(small_project(), path)
+    journal = Path(str(path) + "-journal")
+    journal.write_bytes(b"")
+    with pytest.raises(ProjectLockedError, match="in use"):
+        save_project(first, path, expected_version=first.version)
+    journal.unlink()
+    assert open_project(path).version == 1
+
+
+def test_schema_newer_refused_older_migrated(tmp_path: Path) -> None:
+    import pyogrio
+
+    path = tmp_path / "plan.gpkg"
+    save_project(small_project(), path)
+    meta = pyogrio.read_dataframe(path, layer="metadata")
+    for version, expect in (("99", "newer"), ("0", None)):
+        meta.loc[meta["key"] == "schema_version", "value"] = version
+        pyogrio.write_dataframe(meta, path, layer="metadata", driver="GPKG")
+        if expect:
+            with pytest.raises(ProjectError, match=expect):
+                open_project(path)
+        else:
+            opened = open_project(path)
+            assert (
+                opened.metadata["schema_version"] == "1" and opened.metadata["migrated_from"] == "0"
+            )
+
+
+WRITER = """
+import sys, time
+import geopandas as gpd, numpy as np
+from geo.project import open_project, save_project
+path = sys.argv[1]
+project = open_project(path)
+n = 150_000
+big = gpd.GeoDataFrame({"demand_id": [f"X{i}" for i in range(n)], "weight": np.ones(n),
+                        "lon": np.full(n, 117.5), "lat": np.full(n, 26.1)},
+                       geometry=gpd.points_from_xy(np.full(n, 117.5), np.full(n, 26.1)), crs=4326)
+from dataclasses import replace
+project = replace(project, demand=big)
+print("saving", flush=True)
+save_project(project, path, expected_version=project.version)
+print("saved", flush=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.6, 1.2])
+def test_killed_mid_save_leaves_the_previous_file(tmp_path: Path, delay: float) -> None:
+    path = tmp_path / "plan.gpkg"
+    save_project(small_project(), path)
+    before = path.read_bytes()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "saving"
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = path.read_bytes() != before
+    reopened = open_project(path)  # always opens: the old file, or the complete new one
+    if not finished:
+        assert len(reopened.demand) == 2 and reopened.version == 1
+    else:
+        assert len(reopened.demand) == 150_000 and reopened.version == 2
+    leftovers = [p for p in tmp_path.iterdir() if p.name != "plan.gpkg"]
+    assert all(p.name.startswith(".plan.gpkg.") for p in leftovers)  # only a stray temp file
+
+
+def test_scenario_equals_the_same_changes_made_by_hand(tmp_path: Path) -> None:
+    demo = load_demo()
+    standards = load_standards()
+    changes = [
+        Change(
+            "add_site",
+            {
+                "site_id": "NEW1",
+                "name": "新站",
+                "kind": "service_center",
+                "level": "township",
+                "lon": 117.9,
+                "lat": 25.55,
+                "county": "大田县",
+                "township": "吴山镇",
+            },
+        ),
+        Change("close_site", {"site_id": "S0014"}),
+        Change("move_site", {"site_id": "S0015", "lon": 117.35, "lat": 26.33}),
+        Change("set_standard", {"kind": "service_center", "level": "township", "max_minutes": 20}),
+    ]
+    project = add_changes(
+        new_project(demo.sites, demo.demand, standards_frame(standards)), "A", changes
+    )
+    path = tmp_path / "p.gpkg"
+    save_project(project, path)
+    opened = open_project(path)
+    sites_s, std_s = apply_changes(
+        opened.sites, project_standards(opened), scenario_changes(opened, "A")
+    )
+    by_hand = demo.sites.copy()
+    by_hand = pd.concat(
+        [
+            by_hand,
+            gpd.GeoDataFrame(
+                [{**changes[0].payload, "status": "planned"}],
+                geometry=gpd.points_from_xy([117.9], [25.55]),
+                crs=4326,
+            ),
+        ],
+        ignore_index=True,
+    )
+    by_hand.loc[by_hand["site_id"] == "S0014", "status"] = "closed"
+    by_hand.loc[by_hand["site_id"] == "S0015", ["lon", "lat"]] = [117.35, 26.33]
+    std_h = tuple(
+        s
+        if (s.kind, s.level) != ("service_center", "township")
+        else type(s)(**{**s.as_dict(), "max_minutes": 20.0})
+        for s in standards
+    )
+    by_hand = gpd.GeoDataFrame(
+        by_hand, geometry=gpd.points_from_xy(by_hand["lon"], by_hand["lat"]), crs=4326
+    )
+    a = summary(run_analysis(sites_s, opened.demand, std_s))["standards"]
+    b = summary(run_analysis(by_hand, demo.demand, std_h))["standards"]
+    assert [(r["kind"], r["level"], r["max_minutes"]) for r in a] == [
+        (r["kind"], r["level"], r["max_minutes"]) for r in b
+    ]
+    np.testing.assert_allclose(
+        [r["covered_weight"] for r in a], [r["covered_weight"] for r in b], rtol=1e-12
+    )
+
+
+def test_cli_project_new_info_scenario_export_and_analyze(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "planning.cli", *args], capture_output=True, text=True, cwd=ROOT
+        )
+
+    path = tmp_path / "plan.gpkg"
+    ok = run(
+        "project",
+        "new",
+        str(path),
+        "--sites",
+        str(ROOT / "data/sanming/sites.csv"),
+        "--demand",
+        str(ROOT / "data/sanming/demand.csv"),
+        "--crs",
+        "wgs84",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert (
+        run(
+            "project",
+            "new",
+            str(path),
+            "--sites",
+            str(ROOT / "data/sanming/sites.csv"),
+            "--demand",
+            str(ROOT / "data/sanming/demand.csv"),
+        ).returncode
+        == 2
+    )
+    changes = tmp_path / "c.json"
+    changes.write_text(json.dumps([{"op": "close_site", "site_id": "S0002"}]), encoding="utf-8")
+    assert (
+        run("project", "scenario", str(path), "--name", "A", "--changes", str(changes)).returncode
+        == 0
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"op": "close_site", "site_id": "NOPE"}]), encoding="utf-8")
+    proc = run("project", "scenario", str(path), "--name", "A", "--changes", str(bad))
+    assert proc.returncode == 2 and "NOPE" in proc.stderr
+    info = json.loads(run("project", "info", str(path)).stdout)
+    assert info["layers"]["sites"] == 293 and info["scenarios"] == ["A"] and info["version"] == 2
+    assert run("project", "export", str(path), "--out", str(tmp_path / "x")).returncode == 0
+    assert (tmp_path / "x/sites.gpkg").exists() and (tmp_path / "x/changes.csv").exists()
+    out = run("analyze", "--project", str(path), "--scenario", "A", "--out", str(tmp_path / "a"))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads((tmp_path / "a/summary.json").read_text(encoding="utf-8"))
+    assert doc["inputs"]["project"]["scenario"] == "A"
+    county = next(r for r in doc["standards"] if r["level"] == "county")
+    assert county["sites_counted"] == 11  # S0002 (a county centre) closed in the scenario
+    assert (
+        run(
+            "analyze", "--project", str(path), "--scenario", "Z", "--out", str(tmp_path / "z")
+        ).returncode
+        == 2
+    )
