@@ -38,6 +38,7 @@ pages = [
     st.Page(
         "ui/pages/suggest.py", title=state.tr("page_suggest"), icon=":material/add_location_alt:"
     ),
+    st.Page("ui/pages/project.py", title=state.tr("page_project"), icon=":material/folder_open:"),
     st.Page("ui/pages/report.py", title=state.tr("page_report"), icon=":material/description:"),
     st.Page("ui/pages/importer.py", title=state.tr("page_import"), icon=":material/upload_file:"),
 ]

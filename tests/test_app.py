@@ -148,3 +148,37 @@ def test_coverage_page_with_a_road_file(app: AppTest, tmp_path) -> None:
     table = app.dataframe[0].value
     row = table[table["类型"] == "职工书屋"].iloc[0]
     assert 0 < row["覆盖率"] <= 1
+
+
+def test_project_page_save_edit_undo_compare(app: AppTest, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
+    app.switch_page("ui/pages/project.py").run(timeout=120)
+    assert not app.exception, app.exception
+    assert any("只读" in i.value for i in app.info)
+    path = tmp_path / "plan.gpkg"
+    app.text_input(key="prj_path").set_value(str(path))
+    app.button(key="prj_save_as").click().run(timeout=120)
+    assert not app.exception, app.exception
+    assert path.exists()
+    app.text_input(key="prj_new_name").set_value("方案A")
+    app.button(key="prj_create").click().run(timeout=120)
+    assert app.session_state["project_scenario"] == "方案A"
+    # a click on the map, then the form: a planned township station
+    app.session_state["prj_clicked"] = (117.9, 25.55)
+    app.run(timeout=120)
+    app.text_input(key="prj_site_name").set_value("吴山新站")
+    app.button[[b.label for b in app.button].index("添加规划站点")].click().run(timeout=180)
+    assert not app.exception, app.exception
+    sites = app.session_state["sites"]
+    assert "吴山新站" in set(sites["name"])
+    from geo.project import open_project
+
+    on_disk = open_project(path)
+    assert len(on_disk.changes) == 1 and on_disk.version == 3
+    # undo and redo are saved too
+    app.button(key="prj_undo").click().run(timeout=180)
+    assert len(open_project(path).changes) == 0
+    app.button(key="prj_redo").click().run(timeout=180)
+    assert len(open_project(path).changes) == 1
+    # the comparison shows the new site
+    assert any("吴山新站" in str(df.value.to_dict()) for df in app.dataframe)

@@ -109,11 +109,20 @@ def current_analysis(
     sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, after_completion: bool
 ) -> tuple[Analysis, gpd.GeoDataFrame]:
     """Coverage, gaps, access and service areas for the session's data (cached)."""
-    stds = standards()
+    return analysis_for(sites, demand, standards(), after_completion)
+
+
+def analysis_for(
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    stds: tuple[Standard, ...],
+    after_completion: bool = False,
+) -> tuple[Analysis, gpd.GeoDataFrame]:
+    """Coverage, gaps, access and service areas for any tables and standards (cached)."""
     key = frame_key(sites) + frame_key(demand)
     modes = tuple(sorted({s.mode for s in stds} | {"drive", "walk"}))
     # Networks depend on the points only through the proxy network; a road file
-    # would be keyed by its own hash in geo.roads' cache.
+    # is cached by geo.roads under its own hash.
     roads = roads_path()
     nets = _networks(key, modes, roads, sites, demand)
     key = key + (roads or "")

@@ -85,7 +85,7 @@ st.subheader(tr("standards_table"))
 st.dataframe(
     table,
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     column_config={
         tr("col_target"): st.column_config.NumberColumn(format="percent"),
         tr("col_covered"): st.column_config.ProgressColumn(
@@ -101,7 +101,7 @@ with st.expander(tr("edit_standards")):
     edited = st.data_editor(
         current,
         num_rows="dynamic",
-        use_container_width=True,
+        width="stretch",
         key="cov_std_editor",
         column_config={
             "kind": st.column_config.SelectboxColumn(options=sorted(kinds), required=True),
@@ -239,7 +239,7 @@ else:
     right.dataframe(
         shown.head(50),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             tr("col_weight"): st.column_config.NumberColumn(format="%d"),
             tr("col_share"): st.column_config.NumberColumn(format="percent"),

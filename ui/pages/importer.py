@@ -86,7 +86,7 @@ if source is not None:
                 "severity": tr("col_severity"),
             }
         )
-        st.dataframe(issues, hide_index=True, use_container_width=True)
+        st.dataframe(issues, hide_index=True, width="stretch")
     else:
         st.success(tr("no_issues"))
 
@@ -95,7 +95,7 @@ if source is not None:
         st.dataframe(
             pd.DataFrame(result.table.drop(columns="geometry")),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
         d1, d2 = st.columns(2)
         stem = name.rsplit(".", 1)[0]

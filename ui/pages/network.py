@@ -66,7 +66,7 @@ if len(sites):
     left.dataframe(
         counts[[tr("col_kind"), tr("col_level"), tr("col_count")]],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     by_county = pd.crosstab(
         sites["county"].fillna("—"), sites["level"].map(lambda v: levels.get(v, v))
@@ -74,4 +74,4 @@ if len(sites):
     by_county[tr("col_total")] = by_county.sum(axis=1)
     by_county.index.name = tr("col_county")
     right.subheader(tr("table_by_county"))
-    right.dataframe(by_county, use_container_width=True)
+    right.dataframe(by_county, width="stretch")

@@ -156,7 +156,7 @@ if st.session_state.get("sg_ran"):
                 )
                 .properties(height=300)
             )
-            st.altair_chart(chart, use_container_width=True)
+            st.altair_chart(chart, width="stretch")
     with right:
         st.subheader(tr("explain_title"))
         if len(picks):
@@ -180,7 +180,7 @@ if st.session_state.get("sg_ran"):
             st.dataframe(
                 shown,
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
                 column_config={
                     tr("col_new_weight"): st.column_config.NumberColumn(format="%d"),
                     tr("col_new_share"): st.column_config.NumberColumn(format="percent"),

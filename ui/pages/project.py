@@ -1,0 +1,255 @@
+"""Projects and scenarios: save the work, place planned sites on the map, compare plans."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import ServicenetError
+from geo.maps import network_map
+from geo.project import StaleProjectError
+from planning.scenario import Change, apply_changes, compare, project_standards, scenario_changes
+from ui import analysis as ana
+from ui import project as prj
+from ui import state
+from ui.strings import vocabulary_words
+
+tr = state.tr
+lg = state.lang()
+kinds, levels = vocabulary_words("kind", lg), vocabulary_words("level", lg)
+
+st.title(tr("page_project"))
+st.write(tr("project_intro"))
+
+
+def _message(exc: ServicenetError) -> str:
+    return exc.zh if lg == "zh" else exc.en
+
+
+def _guard(action, *args):  # type: ignore[no-untyped-def]
+    """Run a project action; a stale file or another error is shown, never a traceback."""
+    try:
+        return action(*args)
+    except StaleProjectError as exc:
+        st.session_state["prj_stale"] = _message(exc)
+    except ServicenetError as exc:
+        st.error(tr("project_error", message=_message(exc)))
+    return None
+
+
+project = prj.current()
+default_path = str(prj.projects_dir() / "三明示例.gpkg")
+c1, c2 = st.columns(2)
+with c1:
+    path_in = st.text_input(tr("project_path"), default_path, key="prj_path")
+with c2:
+    st.write("")
+    b1, b2 = st.columns(2)
+    if (
+        b1.button(tr("project_save_as"), key="prj_save_as")
+        and _guard(prj.save_as, path_in) is not None
+    ):
+        st.rerun()
+    if b2.button(tr("project_open"), key="prj_open") and _guard(prj.open_path, path_in) is not None:
+        st.rerun()
+
+if st.session_state.get("prj_stale"):
+    st.error(tr("project_stale", message=st.session_state["prj_stale"]))
+    if st.button(tr("project_reload"), key="prj_reload"):
+        st.session_state.pop("prj_stale")
+        _guard(prj.reload)
+        st.rerun()
+
+project = prj.current()
+if project is None:
+    st.info(tr("project_demo_readonly"))
+    st.stop()
+
+st.caption(tr("project_opened", path=str(project.path), version=project.version))
+names = [str(s) for s in project.scenarios.get("scenario", [])]
+options = ["", *names]
+current = prj.scenario() or ""
+s1, s2, s3 = st.columns([2, 2, 1])
+chosen = s1.selectbox(
+    tr("scenario"),
+    options,
+    index=options.index(current) if current in options else 0,
+    format_func=lambda n: n or tr("scenario_base"),
+)
+if chosen != current:
+    prj.select_scenario(chosen or None)
+    st.rerun()
+new_name = s2.text_input(tr("scenario_new"), key="prj_new_name")
+s3.write("")
+if s3.button(tr("scenario_create"), key="prj_create") and new_name.strip():
+    if new_name.strip() not in names:
+        _guard(prj.create_scenario, new_name.strip())
+    else:
+        prj.select_scenario(new_name.strip())
+    st.rerun()
+
+name = prj.scenario()
+sites, demand = state.sites(), state.demand()
+base_ids = set(project.sites["site_id"].astype(str))
+added = sites[~sites["site_id"].astype(str).isin(base_ids)].reset_index(drop=True)
+numbered = None
+if len(added):
+    numbered = gpd.GeoDataFrame(
+        added.assign(order=range(1, len(added) + 1)), geometry="geometry", crs=4326
+    )
+fmap = network_map(
+    sites,
+    demand,
+    labels=state.map_labels(),
+    basemap=st.session_state.get("basemap", "blank"),
+    tianditu_key=state.tianditu_key(),
+    numbered=numbered,
+    numbered_layer=tr("scenario_layer_new"),
+)
+if name:
+    st.caption(tr("edit_hint"))
+returned = st_folium(
+    fmap, height=520, use_container_width=True, returned_objects=["last_clicked"], key="prj_map"
+)
+clicked = (returned or {}).get("last_clicked")
+if clicked:
+    st.session_state["prj_clicked"] = (float(clicked["lng"]), float(clicked["lat"]))
+
+if name:
+    pos = st.session_state.get("prj_clicked")
+    st.write(tr("clicked_at", lon=pos[0], lat=pos[1]) if pos else tr("no_click"))
+    with st.form("prj_add_form", clear_on_submit=True):
+        f1, f2, f3, f4 = st.columns(4)
+        site_name = f1.text_input(tr("new_site_name"), key="prj_site_name")
+        kind = f2.selectbox(
+            tr("col_kind"), list(kinds), format_func=lambda k: kinds[k], key="prj_kind"
+        )
+        level = f3.selectbox(
+            tr("col_level"), list(levels), index=2, format_func=lambda v: levels[v], key="prj_level"
+        )
+        capacity = f4.number_input(tr("field_capacity"), 0.0, 1e6, 0.0, key="prj_capacity")
+        if st.form_submit_button(tr("add_planned")) and pos:
+            existing = set(sites["site_id"].astype(str))
+            k = 1
+            while f"P{k:03d}" in existing:
+                k += 1
+            payload = {
+                "site_id": f"P{k:03d}",
+                "name": site_name or f"P{k:03d}",
+                "kind": kind,
+                "level": level,
+                "lon": round(pos[0], 7),
+                "lat": round(pos[1], 7),
+                "status": "planned",
+            }
+            if capacity > 0:
+                payload["capacity"] = float(capacity)
+            if _guard(prj.apply, Change("add_site", payload)) is not None:
+                st.rerun()
+
+    e1, e2, e3, e4 = st.columns([3, 1, 1, 2])
+    ids = sites["site_id"].astype(str).tolist()
+    labels = dict(zip(ids, sites["name"].fillna("").astype(str), strict=True))
+    target = e1.selectbox(
+        tr("site_to_edit"), ids, format_func=lambda i: f"{i} {labels.get(i, '')}", key="prj_target"
+    )
+    if e2.button(tr("move_here"), key="prj_move", disabled=pos is None) and pos:
+        change = Change("move_site", {"site_id": target, "lon": pos[0], "lat": pos[1]})
+        if _guard(prj.apply, change) is not None:
+            st.rerun()
+    if (
+        e3.button(tr("close_site"), key="prj_close")
+        and _guard(prj.apply, Change("close_site", {"site_id": target})) is not None
+    ):
+        st.rerun()
+    cap = e4.number_input(tr("set_capacity"), 0.0, 1e6, 0.0, key="prj_cap")
+    set_cap = Change("set_capacity", {"site_id": target, "capacity": cap})
+    if (
+        e4.button(tr("set_capacity"), key="prj_setcap")
+        and cap > 0
+        and _guard(prj.apply, set_cap) is not None
+    ):
+        st.rerun()
+
+    st.subheader(tr("changes_title"))
+    u1, u2, _ = st.columns([1, 1, 6])
+    if u1.button(tr("undo"), key="prj_undo"):
+        _guard(prj.undo)
+        st.rerun()
+    if u2.button(tr("redo"), key="prj_redo"):
+        _guard(prj.redo)
+        st.rerun()
+    mine = scenario_changes(project, name) if name in names else []
+    if mine:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "#": i + 1,
+                        tr("col_code"): tr("op_" + c.op),
+                        tr("col_message"): str(c.payload),
+                    }
+                    for i, c in enumerate(mine)
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption(tr("no_changes"))
+
+# ------------------------------------------------------------------ compare
+st.header(tr("compare_title"))
+if not names:
+    st.caption(tr("no_changes"))
+    st.stop()
+other = st.selectbox(tr("compare_with"), names, key="prj_compare")
+base_stds = project_standards(project)
+scen_sites, scen_stds = apply_changes(project.sites, base_stds, scenario_changes(project, other))
+base_an, _ = ana.analysis_for(project.sites, project.demand, base_stds)
+scen_an, _ = ana.analysis_for(scen_sites, project.demand, scen_stds)
+cmp = compare(base_an, scen_an, project.sites, scen_sites)
+std_table = pd.DataFrame(
+    {
+        tr("col_kind"): [kinds.get(k, k) for k in cmp.standards["kind"]],
+        tr("col_level"): [levels.get(v, v) for v in cmp.standards["level"]],
+        tr("col_before"): cmp.standards["covered_share_a"],
+        tr("col_after"): cmp.standards["covered_share_b"],
+        tr("col_change"): cmp.standards["change"],
+    }
+)
+st.dataframe(
+    std_table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        c: st.column_config.NumberColumn(format="percent")
+        for c in (tr("col_before"), tr("col_after"), tr("col_change"))
+    },
+)
+k1, k2 = st.columns(2)
+k1.subheader(tr("compare_sites_added"))
+k1.dataframe(cmp.sites_added, hide_index=True, width="stretch")
+k2.subheader(tr("compare_sites_removed"))
+k2.dataframe(cmp.sites_removed, hide_index=True, width="stretch")
+g1, g2 = st.columns(2)
+g1.subheader(tr("compare_gaps_closed"))
+g1.dataframe(
+    cmp.gaps_closed[["gap_id", "kind", "level", "weight", "townships"]],
+    hide_index=True,
+    width="stretch",
+)
+g2.subheader(tr("compare_gaps_opened"))
+g2.dataframe(
+    cmp.gaps_opened[["gap_id", "kind", "level", "weight", "townships"]],
+    hide_index=True,
+    width="stretch",
+)
+county = cmp.by_area[cmp.by_area["area_type"] == "county"]
+st.dataframe(
+    county[["county", "kind", "level", "covered_share_a", "covered_share_b", "change"]],
+    hide_index=True,
+    width="stretch",
+)

@@ -1,0 +1,166 @@
+"""The open project of an app session: open, save as, edit a scenario with autosave, undo/redo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.project import Project, new_project, open_project, save_project
+from planning.scenario import (
+    Change,
+    add_changes,
+    apply_changes,
+    project_standards,
+    scenario_changes,
+    standards_frame,
+)
+from ui import analysis as ana
+from ui import state
+
+
+def projects_dir() -> Path:
+    """Where the app proposes to keep project files (SERVICENET_PROJECTS, else ~/servicenet)."""
+    return Path(os.environ.get("SERVICENET_PROJECTS", Path.home() / "servicenet"))
+
+
+def current() -> Project | None:
+    """The open project, or None while the read-only demo is shown."""
+    value: Project | None = st.session_state.get("project")
+    return value
+
+
+def scenario() -> str | None:
+    """The scenario being edited (None: the base network)."""
+    value: str | None = st.session_state.get("project_scenario")
+    return value
+
+
+def _show(project: Project, name: str | None) -> None:
+    """Put the project (with the scenario applied) into the session's tables."""
+    sites, standards = project.sites, project_standards(project)
+    if name:
+        sites, standards = apply_changes(sites, standards, scenario_changes(project, name))
+    st.session_state["sites"] = gpd.GeoDataFrame(sites, geometry="geometry", crs=4326)
+    st.session_state["demand"] = project.demand
+    st.session_state["standards"] = standards
+    st.session_state["dataset"] = "project"
+    st.session_state["provenance"] = {
+        "project": {"file": str(project.path), "version": project.version, "scenario": name}
+    }
+
+
+def open_path(path: str | Path) -> Project:
+    """Open a project file into the session (raises ServicenetError)."""
+    project = open_project(path)
+    st.session_state["project"] = project
+    st.session_state["project_scenario"] = None
+    st.session_state["redo"] = {}
+    _show(project, None)
+    return project
+
+
+def save_as(path: str | Path) -> Project:
+    """Save the session's current tables and standards as a new project file."""
+    project = new_project(state.sites(), state.demand(), standards_frame(ana.standards()))
+    saved = save_project(project, path)
+    st.session_state["project"] = saved
+    st.session_state["project_scenario"] = None
+    st.session_state["redo"] = {}
+    _show(saved, None)
+    return saved
+
+
+def select_scenario(name: str | None) -> None:
+    """Edit (and show) another scenario, or the base network."""
+    project = current()
+    st.session_state["project_scenario"] = name
+    if project is not None:
+        _show(project, name)
+
+
+def _commit(updated: Project) -> Project:
+    project = current()
+    assert project is not None
+    assert project.path is not None
+    saved = save_project(updated, project.path, expected_version=project.version)
+    st.session_state["project"] = saved
+    _show(saved, scenario())
+    return saved
+
+
+def apply(change: Change, *, name: str | None = None) -> Project:
+    """Add a change to the scenario and save at once (refused when the file is stale)."""
+    project = current()
+    target = name or scenario()
+    assert project is not None
+    assert target
+    # validate on the scenario as it stands before anything is written
+    base = scenario_changes(project, target) if target in set(project.scenarios["scenario"]) else []
+    apply_changes(project.sites, project_standards(project), [*base, change])
+    saved = _commit(add_changes(project, target, [change]))
+    st.session_state.setdefault("redo", {})[target] = []
+    return saved
+
+
+def create_scenario(name: str) -> None:
+    """A new, empty scenario (saved)."""
+    project = current()
+    assert project is not None
+    scenarios = pd.concat(
+        [
+            project.scenarios,
+            pd.DataFrame(
+                [{"scenario": name, "created": pd.Timestamp.now("UTC").isoformat(), "note": ""}]
+            ),
+        ],
+        ignore_index=True,
+    )
+    _commit(replace(project, scenarios=scenarios))
+    select_scenario(name)
+
+
+def undo() -> bool:
+    """Remove the scenario's last change (kept for redo); False when there is none."""
+    project, name = current(), scenario()
+    if project is None or not name:
+        return False
+    changes = project.changes
+    mine = changes[changes["scenario"].astype(str) == name]
+    if not len(mine):
+        return False
+    last = pd.to_numeric(mine["seq"]).idxmax()
+    removed = scenario_changes(project, name)[-1]
+    _commit(replace(project, changes=changes.drop(index=last).reset_index(drop=True)))
+    st.session_state.setdefault("redo", {}).setdefault(name, []).append(removed)
+    return True
+
+
+def redo() -> bool:
+    """Put back the last undone change; False when there is none."""
+    name = scenario()
+    stack = st.session_state.get("redo", {}).get(name or "", [])
+    if not stack or current() is None or not name:
+        return False
+    change = stack.pop()
+    project = current()
+    assert project is not None
+    _commit(add_changes(project, name, [change]))
+    return True
+
+
+def reload() -> None:
+    """Reopen the file from disk (after a stale save), keeping the scenario selected."""
+    project = current()
+    if project is None or project.path is None:
+        return
+    name = scenario()
+    fresh = open_project(project.path)
+    st.session_state["project"] = fresh
+    known = set(fresh.scenarios["scenario"].astype(str)) if len(fresh.scenarios) else set()
+    st.session_state["project_scenario"] = name if name in known else None
+    _show(fresh, st.session_state["project_scenario"])
