@@ -7,6 +7,7 @@ message names the file, row and column).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -302,12 +303,45 @@ def _cmd_report(args: argparse.Namespace) -> int:
     suggestion = None
     if args.suggest:
         suggestion = _report_suggestion(args, sites, demand, analysis, standards)
+    comparison = None
+    if args.compare_scenario:
+        comparison = _report_comparison(args, analysis, sites, options)
     inputs = ReportInputs(
-        analysis, sites, demand, suggestion=suggestion, title=args.title, lang=args.lang
+        analysis,
+        sites,
+        demand,
+        suggestion=suggestion,
+        title=args.title,
+        lang=args.lang,
+        comparison=comparison,
     )
     write_report(inputs, args.out)
     print(f"servicenet: {args.out}")
     return 0
+
+
+def _report_comparison(args: argparse.Namespace, analysis: Any, sites: Any, options: Any) -> Any:
+    """(name, Comparison) of --compare-scenario against the base of --project."""
+    from geo.project import open_project
+    from planning.analyze import run_analysis
+    from planning.scenario import apply_changes, compare, project_standards, scenario_changes
+
+    if not args.project or args.scenario:
+        raise InputError(
+            "--compare-scenario 需要 --project（且不与 --scenario 同用）",
+            "--compare-scenario needs --project (and no --scenario)",
+        )
+    project = open_project(args.project)
+    scen_sites, scen_stds = apply_changes(
+        project.sites, project_standards(project), scenario_changes(project, args.compare_scenario)
+    )
+    # plans are compared as built: planned and under-construction sites count on both sides
+    built = dataclasses.replace(options, after_completion=True)
+    base = run_analysis(
+        project.sites, project.demand, project_standards(project), roads=args.roads, options=built
+    )
+    other = run_analysis(scen_sites, project.demand, scen_stds, roads=args.roads, options=built)
+    return args.compare_scenario, compare(base, other, project.sites, scen_sites)
 
 
 def _report_suggestion(
@@ -546,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suggest", metavar="KIND/LEVEL", help="include suggestions (MCLP)")
     p.add_argument("--count", type=int, default=5, help="new sites to suggest (default 5)")
     p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--compare-scenario", help="with --project: add a comparison with this scenario")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     p.add_argument("--title", help="report title")
     p.add_argument("--out", type=Path, required=True, help="report.html, report.pdf or report.xlsx")

@@ -26,6 +26,7 @@ from geo.errors import AnalysisError
 from geo.export import atomic_path
 from planning.analyze import Analysis, service_areas
 from planning.report_text import t
+from planning.scenario import Comparison
 from planning.suggest import Suggestion
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -44,6 +45,7 @@ class ReportInputs:
     lang: str = "zh"
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
     focus: tuple[str, str] | None = None  # (kind, level) drawn on the map
+    comparison: tuple[str, Comparison] | None = None  # (scenario name, base vs scenario)
 
 
 def _version() -> str:
@@ -307,6 +309,32 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
             )
         suggestion = {"head": _suggest_head(s, lang), "rows": rows, "curve_png": curve}
 
+    comparison = None
+    if inputs.comparison is not None:
+        scenario_name, cmp = inputs.comparison
+        comparison = {
+            "name": scenario_name,
+            "rows": [
+                {
+                    "name": _std_name(str(r["kind"]), str(r["level"]), lang),
+                    "before": _pct(r["covered_share_a"]),
+                    "after": _pct(r["covered_share_b"]),
+                    "change": "—" if pd.isna(r["change"]) else f"{float(r['change']) * 100:+.1f}",
+                }
+                for r in cmp.standards.to_dict("records")
+            ],
+            "added": [
+                f"{r.get('site_id')} {r.get('name') or ''}"
+                for r in cmp.sites_added.to_dict("records")
+            ],
+            "removed": [
+                f"{r.get('site_id')} {r.get('name') or ''}"
+                for r in cmp.sites_removed.to_dict("records")
+            ],
+            "gaps_closed": len(cmp.gaps_closed),
+            "gaps_opened": len(cmp.gaps_opened),
+        }
+
     options = an.coverage.options
     before, after = t("page", lang, page="|").split("|")
     return {
@@ -336,6 +364,7 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
         "gap_groups": groups,
         "gaps_note": t("gaps_more", lang, n=GAPS_PER_STANDARD),
         "suggestion": suggestion,
+        "comparison": comparison,
         "method_text": t(
             "method_text", lang, snap=f"{options.max_snap_m:g}", walk=f"{options.walk_kph:g}"
         ),

@@ -15,6 +15,16 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "s_gaps": ("六、服务缺口", "6. Service gaps"),
     "s_suggest": ("七、新增站点建议", "7. Suggested new sites"),
     "s_method": ("八、方法说明", "8. Method notes"),
+    "s_compare": ("附：方案对比", "Annex: scenario comparison"),
+    "compare_head": (
+        "方案“{name}”与现状对比（双方均按建成后计，即计入规划与在建站点）：消除缺口 {closed} 处，新出现缺口 {opened} 处。",
+        "Scenario “{name}” against the base, both as built (planned and under-construction sites counted): {closed} gaps closed, {opened} gaps opened.",
+    ),
+    "compare_before": ("现状覆盖率", "Covered (base)"),
+    "compare_after": ("方案覆盖率", "Covered (scenario)"),
+    "compare_change": ("变化（百分点）", "Change (points)"),
+    "compare_added": ("方案新增站点", "Sites added"),
+    "compare_removed": ("方案减少站点", "Sites removed"),
     "proxy_warning": (
         "本报告未使用真实路网：出行时间按示意路网估算（需求点与站点之间的直线距离×1.4 绕行系数，"
         "驾车 40 km/h、步行 5 km/h），仅供粗略研究，不能代替基于真实道路的分析。",
@@ -143,6 +153,8 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "sheet_sites": ("站点", "Sites"),
     "sheet_gaps": ("缺口", "Gaps"),
     "sheet_suggestions": ("建议", "Suggestions"),
+    "sheet_compare": ("方案对比", "Comparison"),
+    "scenario": ("方案", "Scenario"),
     "item": ("项目", "Item"),
     "value": ("内容", "Value"),
     "site_id": ("编号", "ID"),

@@ -279,5 +279,27 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
         ],
         sug_rows,
     )
+    if inputs.comparison is not None:
+        name, cmp = inputs.comparison
+        rows = [
+            [
+                name,
+                t("kind_" + r["kind"], lang),
+                t("level_" + r["level"], lang),
+                r["covered_share_a"],
+                r["covered_share_b"],
+                r["change"],
+            ]
+            for r in cmp.standards.to_dict("records")
+        ]
+        header = [
+            t("scenario", lang),
+            t("kind", lang),
+            t("level", lang),
+            t("compare_before", lang),
+            t("compare_after", lang),
+            t("compare_change", lang),
+        ]
+        _sheet(book, t("sheet_compare", lang), header, rows)
     with atomic_path(path) as tmp:
         book.save(tmp)

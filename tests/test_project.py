@@ -307,3 +307,59 @@ def test_cli_project_new_info_scenario_export_and_analyze(tmp_path: Path) -> Non
         ).returncode
         == 2
     )
+
+
+def test_report_exports_the_comparison(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "planning.cli", *args], capture_output=True, text=True, cwd=ROOT
+        )
+
+    path = tmp_path / "plan.gpkg"
+    assert (
+        run(
+            "project",
+            "new",
+            str(path),
+            "--sites",
+            str(ROOT / "data/sanming/sites.csv"),
+            "--demand",
+            str(ROOT / "data/sanming/demand.csv"),
+            "--crs",
+            "wgs84",
+        ).returncode
+        == 0
+    )
+    changes = tmp_path / "c.json"
+    changes.write_text(
+        json.dumps(
+            [
+                {
+                    "op": "add_site",
+                    "site_id": "P1",
+                    "name": "吴山镇规划站",
+                    "kind": "service_center",
+                    "level": "township",
+                    "lon": 117.898,
+                    "lat": 25.537,
+                },
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    assert (
+        run("project", "scenario", str(path), "--name", "A", "--changes", str(changes)).returncode
+        == 0
+    )
+    for suffix in ("html", "xlsx"):
+        out = tmp_path / f"r.{suffix}"
+        proc = run("report", "--project", str(path), "--compare-scenario", "A", "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+    doc = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "附：方案对比" in doc and "吴山镇规划站" in doc
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["方案对比"]
+    township = [row for row in sheet.iter_rows(values_only=True) if row[2] == "乡镇（街道）级"]
+    assert township and township[0][5] > 0  # the new station raises township coverage

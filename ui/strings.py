@@ -329,6 +329,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "changes_title": ("本方案的修改", "Changes in this scenario"),
     "no_changes": ("本方案还没有修改。", "No changes in this scenario yet."),
     "compare_title": ("方案对比", "Compare"),
+    "compare_note": (
+        "对比时双方均按建成后计算（计入规划与在建站点）。",
+        "Both plans are compared as built (planned and under-construction sites counted).",
+    ),
     "compare_with": ("与现状对比的方案", "Scenario to compare with the base"),
     "compare_sites_added": ("新增站点", "Sites added"),
     "compare_sites_removed": ("减少站点", "Sites removed"),

@@ -208,8 +208,10 @@ if not names:
 other = st.selectbox(tr("compare_with"), names, key="prj_compare")
 base_stds = project_standards(project)
 scen_sites, scen_stds = apply_changes(project.sites, base_stds, scenario_changes(project, other))
-base_an, _ = ana.analysis_for(project.sites, project.demand, base_stds)
-scen_an, _ = ana.analysis_for(scen_sites, project.demand, scen_stds)
+# plans are compared as built: planned and under-construction sites count on both sides
+base_an, _ = ana.analysis_for(project.sites, project.demand, base_stds, True)
+scen_an, _ = ana.analysis_for(scen_sites, project.demand, scen_stds, True)
+st.caption(tr("compare_note"))
 cmp = compare(base_an, scen_an, project.sites, scen_sites)
 std_table = pd.DataFrame(
     {

@@ -10,7 +10,9 @@ import streamlit as st
 from geo.errors import ServicenetError
 from planning.report import ReportInputs, write_report
 from planning.suggest import SuggestRequest
+from planning.scenario import apply_changes, compare, project_standards, scenario_changes
 from ui import analysis as ana
+from ui import project as prj
 from ui import state
 
 tr = state.tr
@@ -27,11 +29,20 @@ lang = c2.radio(
 )
 stds = {f"{s.kind}/{s.level}": s for s in ana.standards()}
 include = st.checkbox(tr("report_suggest"), value=True, key="rp_suggest")
+project = prj.current()
+scenario_names = [str(n) for n in project.scenarios.get("scenario", [])] if project else []
+compare_with = ""
+if scenario_names:
+    compare_with = st.selectbox(
+        tr("compare_with"), ["", *scenario_names], format_func=lambda n: n or "—", key="rp_compare"
+    )
 after = st.session_state.get("cov_after", False)
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
-def _build(key: str, fmt: str, title: str, lang: str, include: bool, after: bool) -> bytes:
+def _build(
+    key: str, fmt: str, title: str, lang: str, include: bool, after: bool, compare_with: str
+) -> bytes:
     analysis, _ = ana.current_analysis(sites, demand, after)
     analysis = type(analysis)(
         analysis.coverage,
@@ -54,7 +65,24 @@ def _build(key: str, fmt: str, title: str, lang: str, include: bool, after: bool
             after_completion=after,
         )
         suggestion = ana.run_suggestion(sites, demand, request, ("township_seat", "gap_node"), None)
-    inputs = ReportInputs(analysis, sites, demand, suggestion=suggestion, title=title, lang=lang)
+    comparison = None
+    if compare_with and project is not None:
+        base_stds = project_standards(project)
+        scen_sites, scen_stds = apply_changes(
+            project.sites, base_stds, scenario_changes(project, compare_with)
+        )
+        base_an, _ = ana.analysis_for(project.sites, project.demand, base_stds, True)
+        scen_an, _ = ana.analysis_for(scen_sites, project.demand, scen_stds, True)
+        comparison = (compare_with, compare(base_an, scen_an, project.sites, scen_sites))
+    inputs = ReportInputs(
+        analysis,
+        sites,
+        demand,
+        suggestion=suggestion,
+        title=title,
+        lang=lang,
+        comparison=comparison,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"report.{fmt}"
         write_report(inputs, path)
@@ -62,6 +90,8 @@ def _build(key: str, fmt: str, title: str, lang: str, include: bool, after: bool
 
 
 key = ana.frame_key(sites) + ana.frame_key(demand) + str(ana.standards())
+if project is not None:
+    key += f"{project.path}:{project.version}"
 mimes = {
     "html": "text/html",
     "pdf": "application/pdf",
@@ -74,7 +104,7 @@ for col, fmt in zip(cols, ("html", "pdf", "xlsx"), strict=True):
     if st.session_state.get(f"rp_want_{fmt}"):
         try:
             with st.spinner(tr("report_building")):
-                data = _build(key, fmt, title, lang, include, after)
+                data = _build(key, fmt, title, lang, include, after, compare_with)
         except ServicenetError as exc:
             col.error(tr("report_failed", message=exc.zh if lg == "zh" else exc.en))
             continue
