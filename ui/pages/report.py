@@ -9,8 +9,8 @@ import streamlit as st
 
 from geo.errors import ServicenetError
 from planning.report import ReportInputs, write_report
-from planning.suggest import SuggestRequest
 from planning.scenario import apply_changes, compare, project_standards, scenario_changes
+from planning.suggest import SuggestRequest
 from ui import analysis as ana
 from ui import project as prj
 from ui import state
