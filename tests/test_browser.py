@@ -39,9 +39,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
+def projects_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("projects")
+
+
+@pytest.fixture(scope="module")
+def app_url(projects_dir: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "TIANDITU_KEY": ""}
+    env = {**os.environ, "TIANDITU_KEY": "", "SERVICENET_PROJECTS": str(projects_dir)}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -231,6 +236,127 @@ def test_suggest_page_offline(app_url: str, browser) -> None:
         page.wait_for_timeout(1500)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "suggest_page.png"), full_page=True)
+        assert [u for u in blocked if u.endswith((".js", ".css"))] == []
+    finally:
+        context.close()
+
+
+def _wait_idle(page) -> None:
+    """Until Streamlit has finished the current run (no running indicator)."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\\'stStatusWidget\\']')", timeout=120_000
+    )
+    page.wait_for_timeout(300)
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
+    app_url: str, browser, projects_dir: Path
+) -> None:
+    """Import sites, place three stations on the map, close the tab, come back, compare, report."""
+    blocked: list[str] = []
+    context, page = _offline_page(browser, blocked, height=1400)
+    try:
+        # 1. import the planner's own spreadsheet and add it to the network
+        page.goto(f"{app_url}/importer", wait_until="domcontentloaded")
+        page.get_by_text("导入数据").first.wait_for(timeout=60_000)
+        page.locator("input[type=file]").set_input_files(
+            str(ROOT / "data/examples/sites_gbk_gcj02.csv")
+        )
+        page.get_by_role("button", name="添加到当前站点").first.click(timeout=60_000)
+        page.get_by_text("已添加 9 个站点").wait_for(timeout=60_000)
+        # 2. save as a project and start a scenario (in-app navigation keeps the session)
+        _wait_idle(page)
+        page.get_by_role("link", name="项目与方案").click()
+        path_box = page.get_by_label("项目文件路径（.gpkg）")
+        path_box.wait_for(timeout=60_000)
+        plan = projects_dir / "我的方案.gpkg"
+        path_box.fill(str(plan))
+        path_box.press("Enter")
+        _wait_idle(page)
+        page.get_by_role("button", name="另存为项目").first.click()
+        page.get_by_text("已打开项目").first.wait_for(timeout=60_000)
+        assert plan.exists()
+        name_box = page.get_by_label("新方案名称")
+        name_box.fill("新增三站")
+        name_box.press("Enter")
+        _wait_idle(page)
+        page.get_by_role("button", name="新建方案").first.click()
+        page.get_by_text("本方案还没有修改").wait_for(timeout=60_000)
+        # 3. three clicks on the map, each followed by the form
+        for i, (fx, fy) in enumerate(((0.25, 0.5), (0.42, 0.78), (0.3, 0.3)), start=1):
+            _wait_idle(page)
+            iframe = page.locator("iframe[title*='streamlit_folium'] >> visible=true").first
+            iframe.wait_for(timeout=60_000)
+            page.frame_locator("iframe[title*='streamlit_folium'] >> visible=true").first.locator(
+                "path.leaflet-interactive"
+            ).nth(100).wait_for(state="attached", timeout=60_000)
+            page.wait_for_timeout(500)
+            box = iframe.bounding_box()
+            assert box is not None
+            before = (
+                page.get_by_text("尚未在地图上选择位置")
+                .or_(page.get_by_text("已选位置"))
+                .first.inner_text()
+            )
+            page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            try:
+                page.wait_for_function(
+                    "t => ![...document.querySelectorAll('p')].some(p => p.innerText === t)",
+                    arg=before,
+                    timeout=60_000,
+                )  # the chosen position changed
+            except Exception:
+                _shot(page, f"project_click_{i}_failed.png")
+                raise
+            _wait_idle(page)
+            site_name = page.get_by_label("站点名称")
+            site_name.fill(f"规划站{i}")
+            page.get_by_role("button", name="添加规划站点").first.click()
+            page.get_by_text(f"已保存（第 {2 + i} 版）").wait_for(timeout=60_000)
+            _wait_idle(page)
+        _shot(page, "project_edited.png")
+    finally:
+        context.close()  # the tab is closed
+
+    from geo.project import open_project
+
+    on_disk = open_project(plan)
+    assert len(on_disk.changes) == 3 and len(on_disk.sites) == 293 + 9
+
+    # 4. come back in a new tab: the project page offers the last project
+    context, page = _offline_page(browser, blocked, height=2200)
+    try:
+        page.goto(f"{app_url}/project", wait_until="domcontentloaded")
+        path_box = page.get_by_label("项目文件路径（.gpkg）")
+        path_box.wait_for(timeout=60_000)
+        assert path_box.input_value() == str(plan.resolve())
+        page.get_by_role("button", name="打开项目").first.click()
+        page.get_by_text("方案对比").first.wait_for(timeout=120_000)
+        _wait_idle(page)
+        added = page.locator("[data-testid='stMetric']").filter(has_text="新增站点").first
+        assert added.inner_text().split()[-1] == "3"  # the comparison counts the three new sites
+        _shot(page, "project_compare.png")
+        # 5. the report carries the comparison
+        page.get_by_role("link", name="报告与导出").click()  # in-app: the project stays open
+        page.get_by_text("生成可打印").first.wait_for(timeout=60_000)
+        page.get_by_text("包含新增站点建议").click()
+        _wait_idle(page)
+        page.get_by_text("与现状对比的方案").wait_for(timeout=60_000)
+        page.locator("[data-testid='stSelectbox']").filter(has_text="与现状对比的方案").click()
+        page.get_by_role("option", name="新增三站").click()
+        _wait_idle(page)
+        page.get_by_role("button", name="生成 HTML").first.click()
+        with page.expect_download(timeout=180_000) as info:
+            page.get_by_role("button", name="下载 HTML").first.click(timeout=180_000)
+        report = Path(info.value.path()).read_text(encoding="utf-8")
+        assert "附：方案对比" in report and "规划站2" in report
+        _shot(page, "project_report.png")
         assert [u for u in blocked if u.endswith((".js", ".css"))] == []
     finally:
         context.close()

@@ -28,6 +28,24 @@ def projects_dir() -> Path:
     return Path(os.environ.get("SERVICENET_PROJECTS", Path.home() / "servicenet"))
 
 
+def recent_path() -> Path:
+    """The project last saved or opened on this machine, else a default name."""
+    marker = projects_dir() / "recent.txt"
+    if marker.is_file():
+        text = marker.read_text(encoding="utf-8").strip()
+        if text:
+            return Path(text)
+    return projects_dir() / "三明示例.gpkg"
+
+
+def _remember(path: str | Path) -> None:
+    folder = projects_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "recent.txt.part"
+    tmp.write_text(str(Path(path).resolve()), encoding="utf-8")
+    tmp.replace(folder / "recent.txt")
+
+
 def current() -> Project | None:
     """The open project, or None while the read-only demo is shown."""
     value: Project | None = st.session_state.get("project")
@@ -57,6 +75,7 @@ def _show(project: Project, name: str | None) -> None:
 def open_path(path: str | Path) -> Project:
     """Open a project file into the session (raises ServicenetError)."""
     project = open_project(path)
+    _remember(path)
     st.session_state["project"] = project
     st.session_state["project_scenario"] = None
     st.session_state["redo"] = {}
@@ -68,6 +87,7 @@ def save_as(path: str | Path) -> Project:
     """Save the session's current tables and standards as a new project file."""
     project = new_project(state.sites(), state.demand(), standards_frame(ana.standards()))
     saved = save_project(project, path)
+    _remember(path)
     st.session_state["project"] = saved
     st.session_state["project_scenario"] = None
     st.session_state["redo"] = {}

@@ -31,7 +31,11 @@ def _message(exc: ServicenetError) -> str:
 def _guard(action, *args):  # type: ignore[no-untyped-def]
     """Run a project action; a stale file or another error is shown, never a traceback."""
     try:
-        return action(*args)
+        result = action(*args)
+        saved = prj.current()
+        if saved is not None:
+            st.session_state["prj_flash"] = tr("project_saved", version=saved.version)
+        return result
     except StaleProjectError as exc:
         st.session_state["prj_stale"] = _message(exc)
     except ServicenetError as exc:
@@ -40,7 +44,7 @@ def _guard(action, *args):  # type: ignore[no-untyped-def]
 
 
 project = prj.current()
-default_path = str(prj.projects_dir() / "三明示例.gpkg")
+default_path = str(prj.recent_path())
 c1, c2 = st.columns(2)
 with c1:
     path_in = st.text_input(tr("project_path"), default_path, key="prj_path")
@@ -68,6 +72,8 @@ if project is None:
     st.stop()
 
 st.caption(tr("project_opened", path=str(project.path), version=project.version))
+if st.session_state.get("prj_flash"):
+    st.success(st.session_state.pop("prj_flash"))
 names = [str(s) for s in project.scenarios.get("scenario", [])]
 options = ["", *names]
 current = prj.scenario() or ""
@@ -111,7 +117,11 @@ fmap = network_map(
 if name:
     st.caption(tr("edit_hint"))
 returned = st_folium(
-    fmap, height=520, use_container_width=True, returned_objects=["last_clicked"], key="prj_map"
+    fmap,
+    height=520,
+    use_container_width=True,
+    returned_objects=["last_clicked"],
+    key=f"prj_map_{project.version}_{name or ''}",
 )
 clicked = (returned or {}).get("last_clicked")
 if clicked:
@@ -231,6 +241,11 @@ st.dataframe(
         for c in (tr("col_before"), tr("col_after"), tr("col_change"))
     },
 )
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(tr("compare_sites_added"), len(cmp.sites_added))
+m2.metric(tr("compare_sites_removed"), len(cmp.sites_removed))
+m3.metric(tr("compare_gaps_closed"), len(cmp.gaps_closed))
+m4.metric(tr("compare_gaps_opened"), len(cmp.gaps_opened))
 k1, k2 = st.columns(2)
 k1.subheader(tr("compare_sites_added"))
 k1.dataframe(cmp.sites_added, hide_index=True, width="stretch")
