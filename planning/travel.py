@@ -83,9 +83,14 @@ def _index(net: RoadNetwork) -> _Index:
     cols = np.concatenate([net.u[fw], net.v[bw]])
     w = np.concatenate([net.forward_s[fw], net.backward_s[bw]])
     aseg = np.concatenate([segs[fw], segs[bw]])
-    order = np.lexsort((w, cols, rows))
+    # one stable sort on a combined key, then weight order inside runs of parallel arcs
+    key = rows * max(net.n_nodes, 1) + cols
+    order = np.argsort(key, kind="stable")
+    runs = np.flatnonzero(np.diff(key[order]) == 0)
+    if len(runs):
+        order = order[np.lexsort((w[order], key[order]))]
     cached = _Index(
-        cKDTree(np.column_stack([sx, sy])),
+        cKDTree(np.column_stack([sx, sy]), balanced_tree=False, compact_nodes=False),
         seg,
         spacing,
         dropped,
@@ -172,7 +177,9 @@ def snap(
     near = np.flatnonzero(ds - idx.spacing / 2 <= max_snap_m)
     if len(near):
         radius = ds[near] + idx.spacing / 2 + 1e-6
-        hits = idx.tree.query_ball_point(np.column_stack([px[near], py[near]]), radius)
+        hits = idx.tree.query_ball_point(
+            np.column_stack([px[near], py[near]]), radius, return_sorted=False
+        )
         counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
         src = np.repeat(near, counts)
         seg = idx.sample_seg[np.concatenate(hits).astype(np.int64)] if counts.sum() else src
@@ -475,8 +482,11 @@ def od_matrix(
     origin = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     destination = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     seconds = np.concatenate(vals) if vals else np.zeros(0)
-    order = np.lexsort((destination, origin))
-    return OdMatrix(origin[order], destination[order], seconds[order], shape, o_snap, d_snap)
+    # CSR construction orders pairs by origin, then destination, in linear time
+    csr = sp.csr_matrix((seconds, (origin, destination)), shape=shape)
+    csr.sort_indices()
+    ordered_rows = np.repeat(np.arange(shape[0], dtype=np.int64), np.diff(csr.indptr))
+    return OdMatrix(ordered_rows, csr.indices.astype(np.int64), csr.data, shape, o_snap, d_snap)
 
 
 def service_area(
