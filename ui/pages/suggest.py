@@ -14,8 +14,10 @@ from geo.errors import ServicenetError
 from geo.export import csv_bytes
 from geo.maps import network_map
 from planning.candidates import read_candidates
+from planning.scenario import Change
 from planning.suggest import SuggestRequest
 from ui import analysis as ana
+from ui import project as prj
 from ui import state
 from ui.strings import vocabulary_words
 
@@ -238,6 +240,16 @@ if st.session_state.get("sg_ran"):
             clash = sorted(set(new["site_id"]) & set(sites["site_id"]))
             if clash:
                 st.error(tr("accept_clash", ids=", ".join(clash)))
+            elif prj.current() is not None and prj.scenario():
+                # a project scenario is open: the suggestions become its changes (saved)
+                try:
+                    for rec in new.drop(columns="geometry").to_dict("records"):
+                        payload = {k: v for k, v in rec.items() if not pd.isna(v)}
+                        prj.apply(Change("add_site", payload))
+                except ServicenetError as exc:
+                    st.error(exc.zh if lg == "zh" else exc.en)
+                else:
+                    st.success(tr("accepted_scenario", n=len(new), name=prj.scenario()))
             else:
                 merged = pd.concat([sites, new], ignore_index=True)
                 state.set_table("sites", gpd.GeoDataFrame(merged, geometry="geometry", crs=4326))
