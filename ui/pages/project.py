@@ -246,27 +246,59 @@ m1.metric(tr("compare_sites_added"), len(cmp.sites_added))
 m2.metric(tr("compare_sites_removed"), len(cmp.sites_removed))
 m3.metric(tr("compare_gaps_closed"), len(cmp.gaps_closed))
 m4.metric(tr("compare_gaps_opened"), len(cmp.gaps_opened))
+
+
+def _localised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Comparison tables with the app's words for codes and column names."""
+    out = frame.copy()
+    if "kind" in out:
+        out["kind"] = out["kind"].map(lambda k: kinds.get(k, k))
+    if "level" in out:
+        out["level"] = out["level"].map(lambda v: levels.get(v, v))
+    names = {
+        "site_id": tr("field_site_id"),
+        "name": tr("field_name"),
+        "kind": tr("col_kind"),
+        "level": tr("col_level"),
+        "county": tr("col_county"),
+        "township": tr("col_township"),
+        "status": tr("field_status"),
+        "capacity": tr("field_capacity"),
+        "gap_id": tr("col_gap"),
+        "weight": tr("col_weight"),
+        "townships": tr("col_townships"),
+        "covered_share_a": tr("col_before"),
+        "covered_share_b": tr("col_after"),
+        "change": tr("col_change"),
+    }
+    return out.rename(columns=names)
+
+
+site_cols = ["site_id", "name", "kind", "level", "county", "township", "status", "capacity"]
+gap_cols = ["gap_id", "kind", "level", "weight", "townships"]
 k1, k2 = st.columns(2)
 k1.subheader(tr("compare_sites_added"))
-k1.dataframe(cmp.sites_added, hide_index=True, width="stretch")
+k1.dataframe(
+    _localised(cmp.sites_added.reindex(columns=site_cols)), hide_index=True, width="stretch"
+)
 k2.subheader(tr("compare_sites_removed"))
-k2.dataframe(cmp.sites_removed, hide_index=True, width="stretch")
+k2.dataframe(
+    _localised(cmp.sites_removed.reindex(columns=site_cols)), hide_index=True, width="stretch"
+)
 g1, g2 = st.columns(2)
 g1.subheader(tr("compare_gaps_closed"))
 g1.dataframe(
-    cmp.gaps_closed[["gap_id", "kind", "level", "weight", "townships"]],
-    hide_index=True,
-    width="stretch",
+    _localised(cmp.gaps_closed.reindex(columns=gap_cols)), hide_index=True, width="stretch"
 )
 g2.subheader(tr("compare_gaps_opened"))
 g2.dataframe(
-    cmp.gaps_opened[["gap_id", "kind", "level", "weight", "townships"]],
-    hide_index=True,
-    width="stretch",
+    _localised(cmp.gaps_opened.reindex(columns=gap_cols)), hide_index=True, width="stretch"
 )
 county = cmp.by_area[cmp.by_area["area_type"] == "county"]
+pct = st.column_config.NumberColumn(format="percent")
 st.dataframe(
-    county[["county", "kind", "level", "covered_share_a", "covered_share_b", "change"]],
+    _localised(county[["county", "kind", "level", "covered_share_a", "covered_share_b", "change"]]),
     hide_index=True,
     width="stretch",
+    column_config={tr("col_before"): pct, tr("col_after"): pct, tr("col_change"): pct},
 )
