@@ -243,6 +243,9 @@ def normalize_spopt(res: dict[str, Any]) -> dict[str, Any]:
     if "pulp_sol_status" not in res:
         return res
     has_solution = res["pulp_sol_status"] in ("Optimal Solution Found", "Solution Found")
+    if res["pulp_sol_status"] == "Solution Found":
+        # PuLP reports CBC's "Stopped on time" with an incumbent as status Optimal
+        res["status"] = "time_limit"
     if not has_solution:
         res.setdefault("objective_value_reported", res.get("objective"))
         res["objective"] = None
@@ -858,6 +861,10 @@ def targets(rows: list[dict[str, Any]], pm_rows: list[dict[str, Any]]) -> list[d
 
 def render(src: Path, out: Path) -> int:
     result = json.loads(src.read_text())
+    for r in result["mclp"]:
+        pe = r.get("profile_exact")
+        if pe and Path(pe["highs_log_file"]).exists():  # re-read with the current parser
+            pe["highs_log"] = parse_highs_log(Path(pe["highs_log_file"]).read_text())
     for r in result["mclp"] + result["pmedian"]:
         if "spopt" in r:
             normalize_spopt(r["spopt"])
@@ -865,6 +872,11 @@ def render(src: Path, out: Path) -> int:
                 for k in ("objective_rel_diff", "objectives_equal", "same_sites"):
                     r.pop(k, None)
     result["targets"] = targets(result["mclp"], result["pmedian"])
+    result["rendered"] = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "from": str(src),
+        "note": "Markdown and targets rewritten from the measured JSON; no timing re-run",
+    }
     text = markdown(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=str) + "\n")

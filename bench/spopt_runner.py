@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     # an integer solution exists only for these; otherwise CBC's values are not a solution
     has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     hit_limit = (t2 - t1) >= 0.95 * args.time_limit
-    if error is None and prob.status == pulp.LpStatusOptimal:
+    # PuLP maps CBC's "Stopped on time" with an incumbent to status Optimal and
+    # sol_status IntegerFeasible: only sol_status Optimal means proven optimal
+    if error is None and prob.sol_status == pulp.LpSolutionOptimal:
         status = "optimal"
     elif has_solution:
         status = "time_limit"  # stopped with an incumbent, optimality not proven
