@@ -239,10 +239,6 @@ class _Split:
     def n_nodes(self) -> int:
         return len(self.x)
 
-    def arcs(self) -> tuple[IntArray, IntArray, FloatArray]:
-        """Directed arcs (from, to, seconds) allowed by the segment directions."""
-        return _directed(self.tail, self.head, self.forward_s, self.backward_s)
-
     def piece_arcs(self) -> tuple[IntArray, IntArray, FloatArray]:
         """Directed arcs of the pieces of split segments only (the last ``n_pieces``)."""
         k = len(self.tail) - self.n_pieces
