@@ -147,23 +147,51 @@ class Solution:
 
 
 def _merge_rows(cover: sp.csr_matrix, weights: FloatArray) -> tuple[sp.csr_matrix, FloatArray]:
-    """Merge demand rows with identical coverage sets, summing their weights (exact)."""
-    if cover.shape[0] == 0:
+    """Merge demand rows with identical coverage sets, summing their weights (exact).
+
+    Rows are grouped by their length and two random 64-bit hashes of their
+    column sets (wrapping sums, so equal rows always hash equal); every row is
+    then compared with its group's first row, and only if some hash collided
+    are the rows grouped again by their exact bytes. Groups keep the order of
+    their first row.
+    """
+    n_rows = cover.shape[0]
+    if n_rows == 0:
         return cover, weights
     cover = cover.tocsr()
     cover.sort_indices()
-    keys = [
-        cover.indices[cover.indptr[i] : cover.indptr[i + 1]].tobytes()
-        for i in range(cover.shape[0])
-    ]
-    uniq: dict[bytes, int] = {}
-    group = np.empty(len(keys), dtype=np.int64)
-    for i, key in enumerate(keys):
-        group[i] = uniq.setdefault(key, len(uniq))
-    first = np.full(len(uniq), -1, dtype=np.int64)
-    for i in range(len(keys) - 1, -1, -1):
-        first[group[i]] = i
-    merged_w = np.bincount(group, weights=weights, minlength=len(uniq))
+    indptr, indices = cover.indptr, cover.indices
+    lengths = np.diff(indptr)
+    rng = np.random.default_rng(0x5EED)
+    keys = [lengths.astype(np.int64)]
+    for _ in range(2):
+        r = rng.integers(-(2**62), 2**62, size=cover.shape[1], dtype=np.int64)
+        with np.errstate(over="ignore"):
+            cs = np.concatenate([[0], np.cumsum(r[indices], dtype=np.int64)])
+            keys.append(cs[indptr[1:]] - cs[indptr[:-1]])
+    _, first_sorted, group_sorted = np.unique(
+        np.column_stack(keys), axis=0, return_index=True, return_inverse=True
+    )
+    order = np.argsort(first_sorted, kind="stable")  # groups by first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    group = rank[np.asarray(group_sorted).ravel()]
+    first = first_sorted[order]
+    offsets = np.arange(len(indices)) - np.repeat(indptr[:-1], lengths)
+    at_first = np.repeat(indptr[first[group]], lengths) + offsets
+    if np.any(indices != indices[at_first]):  # a hash collision: exact grouping
+        uniq: dict[bytes, int] = {}
+        group = np.fromiter(
+            (
+                uniq.setdefault(indices[indptr[i] : indptr[i + 1]].tobytes(), len(uniq))
+                for i in range(n_rows)
+            ),
+            dtype=np.int64,
+            count=n_rows,
+        )
+        first = np.full(len(uniq), n_rows, dtype=np.int64)
+        np.minimum.at(first, group, np.arange(n_rows))
+    merged_w = np.bincount(group, weights=weights, minlength=len(first))
     return cover[first], np.asarray(merged_w, dtype=np.float64)
 
 
@@ -449,6 +477,40 @@ def _existing_cover(cover: sp.csr_matrix, n_candidates: int) -> BoolArray:
     return np.asarray(cover[:, n_candidates:].sum(axis=1)).ravel() > 0
 
 
+@dataclass(frozen=True)
+class _CoverReduction:
+    """An MCLP/LSCP instance after the exact reductions (see ``_reduce_cover``)."""
+
+    by_existing: BoolArray  # demand covered by an existing site within S
+    coverable: BoolArray  # demand some candidate covers within S
+    weights: FloatArray  # weight of each merged row of ``reduced``
+    keep: IntArray  # candidate columns kept (not dominated)
+    reduced: sp.csc_matrix  # merged open demand rows x kept candidates
+    counts: dict[str, int]
+
+
+def _reduce_cover(inst: Instance, max_minutes: float, cost: FloatArray | None) -> _CoverReduction:
+    """Take out demand covered by existing sites or by no candidate, merge demand
+    with identical ``N_i``, drop dominated candidates (``N_j`` inside ``N_k``
+    and ``c_k <= c_j``). All exact for MCLP and LSCP."""
+    cover = inst.cover(max_minutes)
+    by_existing = _existing_cover(cover, inst.n_candidates)
+    cand = cover[:, : inst.n_candidates]
+    coverable = np.asarray(cand.sum(axis=1)).ravel() > 0
+    open_rows = np.flatnonzero(~by_existing & coverable)
+    sub, sub_w = _merge_rows(cand[open_rows], inst.weights[open_rows])
+    dropped = _dominated(sub, cost)
+    keep = np.flatnonzero(~dropped)
+    counts = {
+        "demand_covered_by_existing": int(by_existing.sum()),
+        "demand_not_coverable": int((~by_existing & ~coverable).sum()),
+        "demand_rows_after_merge": int(sub.shape[0]),
+        "candidates_dominated": int(dropped.sum()),
+        "candidates_kept": len(keep),
+    }
+    return _CoverReduction(by_existing, coverable, sub_w, keep, sub[:, keep].tocsc(), counts)
+
+
 def _finish(
     method: str,
     status: str,
@@ -513,27 +575,12 @@ def solve_mclp(
             raise InputError("预算模式需要候选点成本", "the budget form needs candidate costs")
         if budget < 0:
             raise InputError("预算不能为负", "budget must be >= 0")
-    cover = inst.cover(max_minutes)
     w = inst.weights
     total = float(w.sum())
-    by_existing = _existing_cover(cover, inst.n_candidates)
-    cand = cover[:, : inst.n_candidates]
-    coverable = np.asarray(cand.sum(axis=1)).ravel() > 0
-    base = float(w[by_existing].sum())
-    open_rows = np.flatnonzero(~by_existing & coverable)
-    sub, sub_w = _merge_rows(cand[open_rows], w[open_rows])
-    cost = inst.cost
-    dropped = _dominated(sub, cost)
-    keep = np.flatnonzero(~dropped)
-    reductions = {
-        "demand_covered_by_existing": int(by_existing.sum()),
-        "demand_not_coverable": int((~by_existing & ~coverable).sum()),
-        "demand_rows_after_merge": int(sub.shape[0]),
-        "candidates_dominated": int(dropped.sum()),
-        "candidates_kept": len(keep),
-    }
-    reduced = sub[:, keep].tocsc()
-    kcost = None if cost is None else cost[keep]
+    red = _reduce_cover(inst, max_minutes, inst.cost)
+    base = float(w[red.by_existing].sum())
+    sub_w, keep, reduced, reductions = red.weights, red.keep, red.reduced, red.counts
+    kcost = None if inst.cost is None else inst.cost[keep]
     limit = p if p is not None else len(keep)
     warm = greedy_swap_cover(reduced, sub_w, limit, cost=kcost, budget=budget)
     warm_value = base + _covered(reduced, sub_w, warm)
@@ -628,27 +675,14 @@ def solve_lscp(
     dominated candidates), both exact.
     """
     started = time.perf_counter()
-    cover = inst.cover(max_minutes)
     w = inst.weights
     total = float(w.sum())
-    by_existing = _existing_cover(cover, inst.n_candidates)
-    cand = cover[:, : inst.n_candidates]
-    coverable = np.asarray(cand.sum(axis=1)).ravel() > 0
-    need = np.flatnonzero(~by_existing & coverable)
-    sub, _sub_w = _merge_rows(cand[need], w[need])
-    dropped = _dominated(sub)
-    keep = np.flatnonzero(~dropped)
-    reduced = sub[:, keep].tocsc()
-    reductions = {
-        "demand_covered_by_existing": int(by_existing.sum()),
-        "demand_not_coverable": int((~by_existing & ~coverable).sum()),
-        "weight_not_coverable": float(w[~by_existing & ~coverable].sum()),
-        "demand_rows_after_merge": int(sub.shape[0]),
-        "candidates_dominated": int(dropped.sum()),
-        "candidates_kept": len(keep),
-    }
-    before = float(w[by_existing].sum())
-    after = before + float(w[need].sum())
+    red = _reduce_cover(inst, max_minutes, None)
+    keep, reduced = red.keep, red.reduced
+    not_coverable = ~red.by_existing & ~red.coverable
+    reductions = {**red.counts, "weight_not_coverable": float(w[not_coverable].sum())}
+    before = float(w[red.by_existing].sum())
+    after = before + float(w[red.coverable & ~red.by_existing].sum())
     # greedy set cover (most uncovered rows per site), then drop redundant sites
     ones = np.ones(reduced.shape[0])
     warm = greedy_swap_cover(reduced, ones, reduced.shape[1], swaps=False)
@@ -824,13 +858,11 @@ def _median_assignment(coo: sp.coo_matrix, d: FloatArray, chosen: IntArray) -> F
     z = np.zeros(len(coo.data))
     is_open = np.zeros(coo.shape[1], dtype=bool)
     is_open[chosen] = True
-    best = d.copy()
-    best_k = np.full(len(d), -1)
-    for k in np.flatnonzero(is_open[coo.col]):
-        i = coo.row[k]
-        if coo.data[k] < best[i]:
-            best[i], best_k[i] = coo.data[k], k
-    z[best_k[best_k >= 0]] = 1.0
+    k = np.flatnonzero(is_open[coo.col] & (coo.data < d[coo.row]))
+    if len(k):
+        k = k[np.lexsort((k, coo.data[k], coo.row[k]))]  # by row, then time, then pair
+        first = np.r_[True, coo.row[k][1:] != coo.row[k][:-1]]
+        z[k[first]] = 1.0
     return z
 
 
@@ -866,9 +898,9 @@ def solve_cmclp(
               x_j in {0, 1},  u_ik >= 0
 
     The objective is the demand weight served. Existing sites also serve
-    within their capacity, so no demand is taken out before solving; only
-    candidates dominated in coverage *and* capacity are dropped. Solved by the
-    MIP only (no heuristic); the time limit and gap are reported.
+    within their capacity, so no demand is taken out before solving and no
+    candidate is dropped (the model is not reduced). Solved by the MIP only
+    (no heuristic); the time limit and gap are reported.
     """
     started = time.perf_counter()
     if inst.capacity is None:

@@ -180,3 +180,44 @@ def test_deterministic_and_errors() -> None:
         Instance(sp.csr_matrix((2, 1)), np.ones(2), 0)
     with pytest.raises(InputError, match="weights"):
         Instance(sp.csr_matrix((2, 2)), np.array([1.0, -1.0]), 1)
+
+
+def _groups_by_bytes(cover: sp.csr_matrix) -> list[list[int]]:
+    """Reference grouping: rows with byte-identical sorted column sets, in first-seen order."""
+    cover = cover.tocsr()
+    cover.sort_indices()
+    groups: dict[bytes, list[int]] = {}
+    for i in range(cover.shape[0]):
+        groups.setdefault(
+            cover.indices[cover.indptr[i] : cover.indptr[i + 1]].tobytes(), []
+        ).append(i)
+    return list(groups.values())
+
+
+@pytest.mark.parametrize("collide", [False, True])
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_rows_groups_exactly(
+    seed: int, collide: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Identical coverage sets are merged with summed weights, in first-seen order;
+    with every hash forced to collide, the exact fallback gives the same answer."""
+    from planning.locate import _merge_rows
+
+    rng = np.random.default_rng(seed)
+    base = sp.random(12, 9, density=0.3, random_state=seed, format="csr") > 0
+    rows = rng.integers(0, 12, size=60)  # many repeated rows, some empty
+    cover = sp.csr_matrix(base[rows])
+    weights = rng.uniform(0, 5, size=60)
+    if collide:
+
+        class Zeros:
+            def integers(self, *a: object, size: int, **k: object) -> np.ndarray:
+                return np.zeros(size, dtype=np.int64)
+
+        monkeypatch.setattr(np.random, "default_rng", lambda *_a: Zeros())
+    merged, merged_w = _merge_rows(cover, weights)
+    expected = _groups_by_bytes(cover)
+    assert merged.shape == (len(expected), 9)
+    for g, members in enumerate(expected):
+        assert (merged[g] != cover[members[0]]).nnz == 0
+        assert merged_w[g] == pytest.approx(weights[members].sum(), rel=1e-12)
