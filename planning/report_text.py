@@ -2,6 +2,32 @@
 
 from __future__ import annotations
 
+# The words for the site vocabularies (codes in data/vocabulary.toml), in
+# (Chinese, English). The app takes them from here too, so a kind or level reads
+# the same on screen and on paper.
+KIND_WORDS: dict[str, tuple[str, str]] = {
+    "service_center": ("职工服务中心（站）", "Worker service centre/station"),
+    "cultural_center": ("职工文体中心", "Cultural-sports centre"),
+    "reading_room": ("职工书屋", "Reading room"),
+    "workers_palace": ("工人文化宫", "Workers' palace"),
+    "library": ("图书馆", "Library"),
+    "clinic": ("卫生院（室）", "Clinic"),
+    "school": ("学校", "School"),
+}
+LEVEL_WORDS: dict[str, tuple[str, str]] = {
+    "city": ("市级", "City"),
+    "county": ("县级", "County"),
+    "township": ("乡镇（街道）级", "Township/street"),
+    "community": ("社区（村）级", "Community"),
+    "park": ("园区（企业）级", "Park/enterprise"),
+}
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "existing": ("现有", "Existing"),
+    "planned": ("规划", "Planned"),
+    "under_construction": ("在建", "Under construction"),
+    "closed": ("停用", "Closed"),
+}
+
 REPORT_TEXT: dict[str, tuple[str, str]] = {
     "title": ("服务网络覆盖分析报告", "Service network coverage report"),
     "generated": ("生成时间", "Generated"),
@@ -163,22 +189,9 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "capacity": ("容量", "Capacity"),
     "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
-    "kind_service_center": ("职工服务中心（站）", "Worker service centre/station"),
-    "kind_cultural_center": ("职工文体中心", "Cultural-sports centre"),
-    "kind_reading_room": ("职工书屋", "Reading room"),
-    "kind_workers_palace": ("工人文化宫", "Workers' palace"),
-    "kind_library": ("图书馆", "Library"),
-    "kind_clinic": ("卫生院（室）", "Clinic"),
-    "kind_school": ("学校", "School"),
-    "level_city": ("市级", "city"),
-    "level_county": ("县级", "county"),
-    "level_township": ("乡镇（街道）级", "township"),
-    "level_community": ("社区（村）级", "community"),
-    "level_park": ("园区（企业）级", "park"),
-    "st_existing": ("现有", "existing"),
-    "st_planned": ("规划", "planned"),
-    "st_under_construction": ("在建", "under construction"),
-    "st_closed": ("停用", "closed"),
+    **{f"kind_{k}": v for k, v in KIND_WORDS.items()},
+    **{f"level_{k}": v for k, v in LEVEL_WORDS.items()},
+    **{f"st_{k}": v for k, v in STATUS_WORDS.items()},
 }
 
 

@@ -1,6 +1,12 @@
-"""Every word the app shows, in Simplified Chinese and English: the one string table."""
+"""Every word the app shows, in Simplified Chinese and English: the one string table.
+
+The words for site kinds, levels and statuses come from ``planning.report_text``,
+so the app and the reports name them alike.
+"""
 
 from __future__ import annotations
+
+from planning.report_text import KIND_WORDS, LEVEL_WORDS, STATUS_WORDS
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app_title": ("三明市职工服务阵地规划", "Sanming worker service network planner"),
@@ -353,22 +359,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "op_set_standard": ("修改标准", "change standard"),
     "scenario_layer_new": ("方案新增站点", "Sites added in the scenario"),
     # vocabularies
-    "kind_service_center": ("职工服务中心（站）", "Worker service centre/station"),
-    "kind_cultural_center": ("职工文体中心", "Cultural-sports centre"),
-    "kind_reading_room": ("职工书屋", "Reading room"),
-    "kind_workers_palace": ("工人文化宫", "Workers' palace"),
-    "kind_library": ("图书馆", "Library"),
-    "kind_clinic": ("卫生院（室）", "Clinic"),
-    "kind_school": ("学校", "School"),
-    "level_city": ("市级", "City"),
-    "level_county": ("县级", "County"),
-    "level_township": ("乡镇（街道）级", "Township/street"),
-    "level_community": ("社区（村）级", "Community"),
-    "level_park": ("园区（企业）级", "Park/enterprise"),
-    "status_existing": ("现有", "Existing"),
-    "status_planned": ("规划", "Planned"),
-    "status_under_construction": ("在建", "Under construction"),
-    "status_closed": ("停用", "Closed"),
+    **{f"kind_{k}": v for k, v in KIND_WORDS.items()},
+    **{f"level_{k}": v for k, v in LEVEL_WORDS.items()},
+    **{f"status_{k}": v for k, v in STATUS_WORDS.items()},
     "grade_national": ("全国级", "National"),
     "grade_provincial": ("省级", "Provincial"),
     "grade_city": ("市级", "City"),
