@@ -7,7 +7,6 @@ message names the file, row and column).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -323,8 +322,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _report_comparison(args: argparse.Namespace, analysis: Any, sites: Any, options: Any) -> Any:
     """(name, Comparison) of --compare-scenario against the base of --project."""
     from geo.project import open_project
-    from planning.analyze import run_analysis
-    from planning.scenario import apply_changes, compare, project_standards, scenario_changes
+    from planning.scenario import (
+        apply_changes,
+        compare_plans,
+        project_standards,
+        scenario_changes,
+    )
 
     if not args.project or args.scenario:
         raise InputError(
@@ -332,16 +335,20 @@ def _report_comparison(args: argparse.Namespace, analysis: Any, sites: Any, opti
             "--compare-scenario needs --project (and no --scenario)",
         )
     project = open_project(args.project)
+    base_stds = project_standards(project)
     scen_sites, scen_stds = apply_changes(
-        project.sites, project_standards(project), scenario_changes(project, args.compare_scenario)
+        project.sites, base_stds, scenario_changes(project, args.compare_scenario)
     )
-    # plans are compared as built: planned and under-construction sites count on both sides
-    built = dataclasses.replace(options, after_completion=True)
-    base = run_analysis(
-        project.sites, project.demand, project_standards(project), roads=args.roads, options=built
+    *_, comparison = compare_plans(
+        project.sites,
+        scen_sites,
+        project.demand,
+        base_stds,
+        scen_stds,
+        roads=args.roads,
+        options=options,
     )
-    other = run_analysis(scen_sites, project.demand, scen_stds, roads=args.roads, options=built)
-    return args.compare_scenario, compare(base, other, project.sites, scen_sites)
+    return args.compare_scenario, comparison
 
 
 def _report_suggestion(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -25,7 +26,8 @@ import pandas as pd
 
 from geo.errors import InputError
 from geo.project import CHANGE_COLUMNS, SCENARIO_COLUMNS, Project
-from planning.analyze import Analysis
+from planning.analyze import Analysis, build_networks, run_analysis
+from planning.coverage import CoverageOptions
 from planning.standards import Standard, parse_standards
 
 OPS = ("add_site", "move_site", "close_site", "set_status", "set_capacity", "set_standard")
@@ -251,3 +253,41 @@ def compare(a: Analysis, b: Analysis, sites_a: pd.DataFrame, sites_b: pd.DataFra
         gaps_closed=gaps_without(a.gaps, un_b),
         gaps_opened=gaps_without(b.gaps, un_a),
     )
+
+
+def compare_plans(
+    sites_a: gpd.GeoDataFrame,
+    sites_b: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    standards_a: tuple[Standard, ...],
+    standards_b: tuple[Standard, ...],
+    *,
+    roads: str | Path | None = None,
+    options: CoverageOptions | None = None,
+) -> tuple[Analysis, Analysis, Comparison]:
+    """Analyse two plans on the same networks and compare them (``compare``).
+
+    Plans are compared as built: planned and under-construction sites count on
+    both sides. Without a road file the proxy network is built once over the
+    demand and the sites of *both* plans, so the difference between the plans
+    is their sites, not two different proxy graphs.
+    """
+    built = replace(options or CoverageOptions(), after_completion=True)
+    nets = build_networks(
+        {s.mode for s in (*standards_a, *standards_b)},
+        network_points(sites_a, sites_b),
+        demand,
+        roads,
+        walk_kph=built.walk_kph,
+    )
+    a = run_analysis(sites_a, demand, standards_a, networks=nets, options=built)
+    b = run_analysis(sites_b, demand, standards_b, networks=nets, options=built)
+    return a, b, compare(a, b, sites_a, sites_b)
+
+
+def network_points(*site_tables: pd.DataFrame) -> pd.DataFrame:
+    """The site positions of several plans in one table (what a shared proxy network joins)."""
+    frames = [pd.DataFrame(t[["lon", "lat"]]) for t in site_tables if len(t)]
+    if not frames:
+        return pd.DataFrame({"lon": [], "lat": []})
+    return pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)

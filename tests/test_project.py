@@ -363,3 +363,44 @@ def test_report_exports_the_comparison(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["方案对比"]
     township = [row for row in sheet.iter_rows(values_only=True) if row[2] == "乡镇（街道）级"]
     assert township and township[0][5] > 0  # the new station raises township coverage
+
+
+def test_plans_are_compared_on_one_network() -> None:
+    """On the proxy network a scenario's new sites must not move anyone else's times.
+
+    A reading room added in a remote spot changes only the reading-room
+    standards; every other standard keeps exactly the base coverage. With one
+    proxy network per plan (the old behaviour) the new point re-triangulates
+    the graph and other standards' times drift.
+    """
+    from planning.scenario import compare_plans
+
+    demo = load_demo()
+    standards = load_standards()
+    remote = {"lon": 117.05, "lat": 26.55}  # between townships, far from any existing site
+    new = gpd.GeoDataFrame(
+        [
+            {
+                "site_id": "RR-NEW",
+                "name": "新书屋",
+                "kind": "reading_room",
+                "level": "community",
+                "status": "planned",
+                **remote,
+            }
+        ],
+        geometry=gpd.points_from_xy([remote["lon"]], [remote["lat"]]),
+        crs=4326,
+    )
+    scen = gpd.GeoDataFrame(pd.concat([demo.sites, new], ignore_index=True), crs=4326)
+    base_an, scen_an, cmp = compare_plans(demo.sites, scen, demo.demand, standards, standards)
+    assert list(cmp.sites_added["site_id"]) == ["RR-NEW"]
+    a, b = base_an.coverage.points, scen_an.coverage.points
+    others = ~((a["kind"] == "reading_room") & (a["level"] == "community"))
+    assert others.sum() > 0
+    np.testing.assert_array_equal(
+        a.loc[others, "minutes"].to_numpy(), b.loc[others, "minutes"].to_numpy()
+    )
+    # and the new reading room covers someone it could reach
+    rr = (b["kind"] == "reading_room") & (b["level"] == "community")
+    assert b.loc[rr, "covered"].sum() >= a.loc[rr, "covered"].sum()

@@ -117,15 +117,22 @@ def analysis_for(
     demand: gpd.GeoDataFrame,
     stds: tuple[Standard, ...],
     after_completion: bool = False,
+    network_sites: pd.DataFrame | None = None,
 ) -> tuple[Analysis, gpd.GeoDataFrame]:
-    """Coverage, gaps, access and service areas for any tables and standards (cached)."""
-    key = frame_key(sites) + frame_key(demand)
+    """Coverage, gaps and access and service areas for any tables and standards (cached).
+
+    ``network_sites`` (default ``sites``) are the site positions the proxy
+    network joins; plans being compared pass the sites of both
+    (``planning.scenario.network_points``) so they share one network.
+    """
+    net_sites = sites if network_sites is None else network_sites
     modes = tuple(sorted({s.mode for s in stds} | {"drive", "walk"}))
     # Networks depend on the points only through the proxy network; a road file
     # is cached by geo.roads under its own hash.
     roads = roads_path()
-    nets = _networks(key, modes, roads, sites, demand)
-    key = key + (roads or "")
+    net_key = frame_key(net_sites) + frame_key(demand)
+    nets = _networks(net_key, modes, roads, net_sites, demand)
+    key = frame_key(sites) + net_key + (roads or "")
     return _analysis(key, standards_toml(stds), after_completion, sites, demand, stds, nets)
 
 

@@ -9,7 +9,13 @@ import streamlit as st
 
 from geo.errors import ServicenetError
 from planning.report import ReportInputs, write_report
-from planning.scenario import apply_changes, compare, project_standards, scenario_changes
+from planning.scenario import (
+    apply_changes,
+    compare,
+    network_points,
+    project_standards,
+    scenario_changes,
+)
 from planning.suggest import SuggestRequest
 from ui import analysis as ana
 from ui import project as prj
@@ -71,8 +77,10 @@ def _build(
         scen_sites, scen_stds = apply_changes(
             project.sites, base_stds, scenario_changes(project, compare_with)
         )
-        base_an, _ = ana.analysis_for(project.sites, project.demand, base_stds, True)
-        scen_an, _ = ana.analysis_for(scen_sites, project.demand, scen_stds, True)
+        # one network for both plans (it matters for the proxy network: see compare_plans)
+        shared = network_points(project.sites, scen_sites)
+        base_an, _ = ana.analysis_for(project.sites, project.demand, base_stds, True, shared)
+        scen_an, _ = ana.analysis_for(scen_sites, project.demand, scen_stds, True, shared)
         comparison = (compare_with, compare(base_an, scen_an, project.sites, scen_sites))
     inputs = ReportInputs(
         analysis,
