@@ -44,7 +44,8 @@ class _Index:
 
     ``tree`` holds sample points every ``_SAMPLE_M`` metres along every
     segment (ends included) with the segment they lie on; ``dropped`` indexes
-    the segments removed with small components; ``base`` holds the reversed
+    the segments removed with small components (``dropped_tree`` samples them
+    the same way, to find quickly which points need the exact query); ``base`` holds the reversed
     arcs sorted by (row, column, weight) with their segment.
     """
 
@@ -52,6 +53,8 @@ class _Index:
     sample_seg: IntArray
     spacing: float
     dropped: shapely.STRtree | None
+    dropped_tree: cKDTree | None  # samples along the dropped segments, as in ``tree``
+    dropped_spacing: float
     base_rows: IntArray
     base_cols: IntArray
     base_w: FloatArray
@@ -61,21 +64,43 @@ class _Index:
 _indexes: weakref.WeakKeyDictionary[RoadNetwork, _Index] = weakref.WeakKeyDictionary()
 
 
+def _samples(
+    ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray, float]:
+    """Points every ``_SAMPLE_M`` m (at most) along segments, ends included.
+
+    Returns the segment of each sample, its coordinates and the largest gap
+    between consecutive samples: every point of a segment is within half of
+    it from a sample.
+    """
+    length = np.hypot(bx - ax, by - ay)
+    n_samples = np.maximum(1, np.ceil(length / _SAMPLE_M)).astype(np.int64) + 1
+    seg = np.repeat(np.arange(len(ax), dtype=np.int64), n_samples)
+    k = np.arange(len(seg)) - np.repeat(np.cumsum(n_samples) - n_samples, n_samples)
+    f = k / (n_samples[seg] - 1)
+    sx = ax[seg] + (bx[seg] - ax[seg]) * f
+    sy = ay[seg] + (by[seg] - ay[seg]) * f
+    spacing = float(np.max(length / (n_samples - 1))) if len(ax) else _SAMPLE_M
+    return seg, sx, sy, spacing
+
+
+def _tree(x: FloatArray, y: FloatArray) -> cKDTree:
+    return cKDTree(np.column_stack([x, y]), balanced_tree=False, compact_nodes=False)
+
+
 def _index(net: RoadNetwork) -> _Index:
     cached = _indexes.get(net)
     if cached is not None:
         return cached
-    n_samples = np.maximum(1, np.ceil(net.length_m / _SAMPLE_M)).astype(np.int64) + 1
-    seg = np.repeat(np.arange(net.n_segments, dtype=np.int64), n_samples)
-    k = np.arange(len(seg)) - np.repeat(np.cumsum(n_samples) - n_samples, n_samples)
-    f = k / (n_samples[seg] - 1)
-    ux, uy = net.x[net.u[seg]], net.y[net.u[seg]]
-    sx = ux + (net.x[net.v[seg]] - ux) * f
-    sy = uy + (net.y[net.v[seg]] - uy) * f
-    spacing = float(np.max(net.length_m / (n_samples - 1))) if net.n_segments else _SAMPLE_M
-    dropped = None
+    ux, uy, vx, vy = net.x[net.u], net.y[net.u], net.x[net.v], net.y[net.v]
+    seg, sx, sy, spacing = _samples(ux, uy, vx, vy)
+    dropped = dropped_tree = None
+    dropped_spacing = 0.0
     if len(net.dropped_xy):
-        dropped = shapely.STRtree(shapely.linestrings(net.dropped_xy.reshape(-1, 2, 2)))
+        ends = net.dropped_xy.reshape(-1, 4)
+        dropped = shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2)))
+        _, dx, dy, dropped_spacing = _samples(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3])
+        dropped_tree = _tree(dx, dy)
     # reversed arcs (rows = arc head, cols = arc tail), parallel arcs kept, sorted
     fw, bw = np.isfinite(net.forward_s), np.isfinite(net.backward_s)
     segs = np.arange(net.n_segments, dtype=np.int64)
@@ -90,10 +115,12 @@ def _index(net: RoadNetwork) -> _Index:
     if len(runs):
         order = order[np.lexsort((w[order], key[order]))]
     cached = _Index(
-        cKDTree(np.column_stack([sx, sy]), balanced_tree=False, compact_nodes=False),
+        _tree(sx, sy),
         seg,
         spacing,
         dropped,
+        dropped_tree,
+        dropped_spacing,
         rows[order],
         cols[order],
         w[order],
@@ -196,12 +223,24 @@ def snap(
         pts = src[best]
         segment[pts], fraction[pts], distance[pts] = seg[best], t[best], d[best]
         ok[pts] = d[best] <= max_snap_m
-    if idx.dropped is not None:
-        points = shapely.points(px, py)
-        (dsrc, _), ddist = idx.dropped.query_nearest(
-            points, max_distance=max_snap_m, return_distance=True, all_matches=False
+    if idx.dropped is not None and idx.dropped_tree is not None:
+        # A dropped segment at distance D has a sample within D + spacing/2, so
+        # points whose nearest dropped sample is farther than that from
+        # min(distance, max_snap_m) cannot be nearer to a dropped segment.
+        half = idx.dropped_spacing / 2
+        dd, _ = idx.dropped_tree.query(
+            np.column_stack([px, py]), k=1, distance_upper_bound=max_snap_m + half + 1e-6
         )
-        near_dropped[dsrc] = ddist < distance[dsrc]
+        cand = np.flatnonzero(dd - half <= np.minimum(distance, max_snap_m) + 1e-6)
+        if len(cand):
+            (dsrc, _), ddist = idx.dropped.query_nearest(
+                shapely.points(px[cand], py[cand]),
+                max_distance=max_snap_m,
+                return_distance=True,
+                all_matches=False,
+            )
+            hit = cand[dsrc]
+            near_dropped[hit] = ddist < distance[hit]
     access = np.where(ok, distance / (walk_kph / 3.6), np.inf)
     return Snapped(segment, fraction, distance, access, ok, near_dropped)
 

@@ -175,6 +175,28 @@ def test_points_near_a_dropped_island_are_flagged() -> None:
     assert s.near_dropped.tolist() == [True, False]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_near_dropped_equals_a_brute_force_check(seed: int) -> None:
+    """A point is flagged exactly when a dropped segment within the snap limit is
+    nearer than its snap: checked against every dropped segment, one by one."""
+    rng = np.random.default_rng(seed)
+    net0 = grid_net(8, seed)
+    # dropped pieces of all lengths (2 m .. 900 m) scattered over and around the grid
+    a = rng.uniform(-500, 1900, (40, 2))
+    ang = rng.uniform(0, 2 * np.pi, 40)
+    b = a + rng.uniform(2, 900, 40)[:, None] * np.column_stack([np.cos(ang), np.sin(ang)])
+    dropped = np.column_stack([a, b])
+    net = make_net(net0.x, net0.y, net0.u, net0.v, 10.0, dropped=dropped)
+    px, py = rng.uniform(-1500, 2900, 3000), rng.uniform(-1500, 2900, 3000)
+    max_snap = 400.0
+    s = snap(net, px, py, max_snap_m=max_snap)
+    lines = shapely.linestrings(dropped.reshape(-1, 2, 2))
+    d_drop = shapely.distance(shapely.points(px, py)[:, None], lines[None, :]).min(axis=1)
+    expected = (d_drop <= max_snap) & (d_drop < s.distance_m)
+    assert expected.sum() > 50 and (~expected).sum() > 50
+    assert s.near_dropped.tolist() == expected.tolist()
+
+
 def test_no_sites_or_no_demand() -> None:
     net = make_net([0, 1000], [0, 0], [0], [1], 10.0)
     res = nearest_site(net, ([1.0], [1.0]), ([], []))
