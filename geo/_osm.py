@@ -24,7 +24,8 @@ nodes reads in about 8 s on two cores, the whole network is built in under
 512 kB for every block of 2^22 node ids that holds a road node, so its size
 follows how widely the ids are spread, up to about 1.5 GB when road nodes
 span the whole OSM id range (the 685 kB Helsinki extract already touches
-enough blocks for a peak of about +430 MB, measured by the travel benchmark). The clip box is applied as soon as locations are known, before any
+enough blocks for a peak of about +430 MB, measured by the travel benchmark).
+The clip box is applied as soon as locations are known, before any
 network is built. Vertices whose node is missing from the file (extracts cut
 ways at their border) split the way there: a segment needs both of its nodes.
 """

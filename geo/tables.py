@@ -8,6 +8,7 @@ status). Coordinates are converted to WGS-84; text is kept exactly as written.
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,7 +62,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "coordinate looks projected (metres), e.g. Baidu Mercator BD09MC or Web Mercator: "
         "{value}; convert it to degrees",
     ),
-    "zero_coordinate": ("坐标为 (0, 0)，多半是空值", "coordinate is (0, 0), almost surely a blank"),
+    "zero_coordinate": (
+        "经度或纬度为 0，多半是空值：{value}",
+        "longitude or latitude is 0, almost surely a blank: {value}",
+    ),
     "swapped_lonlat": (
         "经纬度填反了，已交换：{value}",
         "longitude and latitude were swapped; swapped back: {value}",
@@ -70,9 +74,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "坐标在中国境外，{crs} 不做偏移",
         "coordinate outside China; no {crs} offset applied",
     ),
+    "outside_china_wgs": (
+        "坐标在中国境外，而本表多数点在中国境内，请核对：{value}",
+        "coordinate outside China while most of the table lies in China; please check: {value}",
+    ),
     "far_from_others": (
-        "该点距其他点的中位位置 {km:.0f} km，请核对",
-        "point lies {km:.0f} km from the median of the others; please check",
+        "该点距本表各点的中位位置 {km:.0f} km，远离其他各点，请核对坐标：{value}",
+        "point lies {km:.0f} km from the median position of the table, far from the rest; "
+        "please check: {value}",
     ),
     "crs_assumed": (
         "未指定坐标系，按 WGS-84 处理；高德/腾讯坐标请用 --crs gcj02，百度坐标请用 --crs bd09",
@@ -85,22 +94,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "missing_kind": ("缺少类型，且无法从名称判断", "kind missing and not evident from the name"),
     "unknown_kind": (
-        "无法识别的类型：{value}（可用：{known}）",
+        "无法识别的类型：{value}（可用：{known_zh}）",
         "unknown kind: {value} (known: {known})",
     ),
     "kind_inferred": ("类型由名称推断为 {value}", "kind inferred from the name: {value}"),
+    "kind_from_text": (
+        "类型“{value}”不是标准写法，按其中的词识别为 {kind}，请核对",
+        "kind {value!r} is not a known spelling; read as {kind} from a word in it, please check",
+    ),
+    "ambiguous_kind": (
+        "“{value}”含有多种类型的词（{kinds}），无法确定类型；一行只写一种类型",
+        "{value!r} names several kinds ({kinds}); give one kind per row",
+    ),
     "missing_level": ("缺少级别", "level missing"),
     "unknown_level": (
-        "无法识别的级别：{value}（可用：{known}）",
+        "无法识别的级别：{value}（可用：{known_zh}）",
         "unknown level: {value} (known: {known})",
     ),
     "level_defaulted": ("未填级别，按 {value} 处理", "level missing, taken as {value}"),
     "unknown_grade": (
-        "无法识别的书屋等级：{value}（可用：{known}）",
+        "无法识别的书屋等级：{value}（可用：{known_zh}）",
         "unknown reading-room grade: {value} (known: {known})",
     ),
     "unknown_status": (
-        "无法识别的状态：{value}（可用：{known}）",
+        "无法识别的状态：{value}（可用：{known_zh}）",
         "unknown status: {value} (known: {known})",
     ),
     "status_defaulted": ("未填状态，按“现有”处理", "status missing, taken as existing"),
@@ -127,11 +144,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "blank_row": ("空行，已跳过", "blank row, skipped"),
     "preamble_row": ("表头之上的标题或说明行，已跳过", "title or note above the header, skipped"),
+    "summary_row": (
+        "合计、签名或附注行（无坐标），不是站点，已跳过：{value}",
+        "a total, signature or note row (no coordinates), not a site; skipped: {value}",
+    ),
     "formula_as_text": (
         "单元格是没有计算结果的公式，按原文本导入：{value}",
         "cell is a formula with no computed value; imported as its text: {value}",
     ),
     "missing_column": ("缺少必需的列：{value}", "required column missing: {value}"),
+    "crs_conflict": (
+        "表头注明坐标系为 {header_crs}（列 {header}），与指定的 {declared} 不一致；"
+        "请核对坐标来源，并改正表头或所指定的坐标系",
+        "the header says {header_crs} (column {header}) but {declared} was given; "
+        "check where the coordinates come from and correct the header or the option",
+    ),
+    "crs_from_title": (
+        "根据表头上方第 {line} 行的说明判断坐标系为 {crs}",
+        "coordinate system {crs} taken from the note on line {line} above the header",
+    ),
+    "merged_cells": (
+        "合并单元格 {value}：其值“{text}”已填入所合并的每一行，请核对",
+        "merged cells {value}: the value {text!r} was copied into each merged row; please check",
+    ),
+    "hidden_row": (
+        "该行在 Excel 中被隐藏或筛选掉，仍已导入",
+        "row is hidden or filtered out in Excel; imported all the same",
+    ),
+    "unclosed_quote": (
+        '第 {first}–{last} 行被读成了一条记录：本行有未配对的英文引号 "，'
+        "其后各行都并入了一个单元格；请删除或配对该引号后重新导入",
+        "lines {first}-{last} were read as one record: an unpaired double quote on this line "
+        "swallowed the lines after it into one cell; remove or pair the quote and import again",
+    ),
+    "stray_quote": (
+        '本行的英文引号 " 用法不规范，CSV 读取时已去掉引号（如 "工人先锋号"职工书屋 读作 '
+        "工人先锋号职工书屋）；如需保留引号请改用中文引号“”",
+        "a double quote on this line is not CSV-quoted properly, so it was dropped while reading "
+        '(e.g. "工人先锋号"职工书屋 reads as 工人先锋号职工书屋); '
+        "use the Chinese quotes “” to keep it",
+    ),
+    "sheet_chosen": (
+        "第一个工作表“{first}”中没有坐标列，已读取工作表“{sheet}”",
+        "the first worksheet {first!r} has no coordinate columns; read worksheet {sheet!r}",
+    ),
     "ambiguous_column": (
         "多个列都可作为 {value}：{columns}",
         "several columns could be {value}: {columns}",
@@ -175,6 +231,10 @@ class ImportResult:
     rows_read: int
     rows_rejected: int
     column_map: dict[str, str] = field(default_factory=dict)
+    #: columns not recognised as any field, kept as they are (names as in the output)
+    extra_columns: tuple[str, ...] = ()
+    #: the XLSX worksheet read
+    sheet: str | None = None
 
     @property
     def rows_imported(self) -> int:
@@ -192,6 +252,8 @@ class ImportResult:
             "rows_imported": self.rows_imported,
             "rows_rejected": self.rows_rejected,
             "columns": self.column_map,
+            "extra_columns": list(self.extra_columns),
+            "sheet": self.sheet,
             "issues": [i.as_dict() for i in self.issues],
         }
 
@@ -222,6 +284,16 @@ class _Collector:
         self._add(row, column, code, "warning", **kw)
 
 
+def column_letter(index: int) -> str:
+    """Spreadsheet column letter of a 0-based column index (0 -> A, 26 -> AA)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 def _crs_hint(header: str) -> str | None:
     key = normalise_key(header) + normalise_key(bracket_note(header))
     for crs, tokens in _CRS_TOKENS.items():
@@ -233,7 +305,8 @@ def _crs_hint(header: str) -> str | None:
 def _strip_crs(key: str) -> str:
     for tokens in _CRS_TOKENS.values():
         for tok in sorted(tokens, key=len, reverse=True):
-            if len(tok) > 2 and tok in key and key != tok:
+            # short Latin tokens ("bd", "gps") could be part of other words
+            if (len(tok) > 2 or not tok.isascii()) and tok in key and key != tok:
                 key = key.replace(tok, "")
     return key
 
@@ -265,7 +338,7 @@ def map_columns(
         if best is None:
             continue
         if len(best[1]) > 1:
-            cols = ", ".join(repr(list(header)[i]) for i in best[1])
+            cols = ", ".join(f"{list(header)[i]!r} ({column_letter(i)})" for i in best[1])
             raise _input_error(
                 "ambiguous_column",
                 file=source,
@@ -349,8 +422,8 @@ def _parse_coordinates(
         if abs(lon) > 180 and abs(lat) > 90:
             out.error(line, lon_col, "projected_coordinate", value=shown)
             continue
-        if lon == 0 and lat == 0:
-            out.error(line, lon_col, "zero_coordinate")
+        if lon == 0 or lat == 0:
+            out.error(line, lon_col if lon == 0 else lat_col, "zero_coordinate", value=shown)
             continue
         if abs(lat) > 90 and abs(lon) <= 90 and abs(lat) <= 180:
             out.warn(line, lon_col, "swapped_lonlat", value=f"({lat}, {lon})")
@@ -405,6 +478,29 @@ def _check_swaps(
             parsed[line] = (lat, lon)
 
 
+FAR_KM = 300.0  # a point this far (and 10x the typical spread) from the rest is flagged
+
+
+def _check_far(parsed: dict[int, tuple[float, float]], out: _Collector, column: str) -> None:
+    """Warn about points far from the rest of the table (typos such as 11.76 for 117.6).
+
+    With at least five points: a point more than ``FAR_KM`` km, and more than
+    ten times the median distance, from the median position is reported.
+    """
+    if len(parsed) < 5:
+        return
+    lines = list(parsed)
+    xy = np.radians(np.array([parsed[k] for k in lines]))
+    med = np.median(xy, axis=0)
+    dlat, dlon = xy[:, 1] - med[1], xy[:, 0] - med[0]
+    a = np.sin(dlat / 2) ** 2 + np.cos(xy[:, 1]) * np.cos(med[1]) * np.sin(dlon / 2) ** 2
+    km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    limit = max(FAR_KM, 10 * float(np.median(km)))
+    for k in np.flatnonzero(km > limit):
+        lon, lat = parsed[lines[k]]
+        out.warn(lines[k], column, "far_from_others", km=float(km[k]), value=f"({lon}, {lat})")
+
+
 def import_table(
     source: str | Path | bytes,
     table_kind: TableKind = "sites",
@@ -413,6 +509,7 @@ def import_table(
     crs: str = "auto",
     name: str | None = None,
     vocabulary: Vocabulary | None = None,
+    sheet: str | None = None,
 ) -> ImportResult:
     """Read, validate and convert a site or demand table.
 
@@ -431,6 +528,9 @@ def import_table(
         File name used in messages when ``source`` is bytes.
     vocabulary
         Header and value vocabularies; the default is ``data/vocabulary.toml``.
+    sheet
+        XLSX worksheet to read. By default the first one; when it has no
+        coordinate columns, the first worksheet that has them (reported).
 
     Returns
     -------
@@ -464,8 +564,20 @@ def import_table(
             raise SiteImportError(
                 f"无法打开文件：{exc.strerror}", f"cannot open file: {exc.strerror}", file=label
             ) from None
-    raw = read_table(data, source=label, encoding=encoding)
-    return _validate(raw, table_kind, label, crs, vocab)
+    raw = read_table(data, source=label, encoding=encoding, sheet=sheet)
+    chosen_from: str | None = None
+    if sheet is None and len(raw.sheets) > 1:
+        fields = _SITE_FIELDS if table_kind == "sites" else _DEMAND_FIELDS
+        if not _find_header(raw, fields, vocab, label, _Collector())[1]:
+            for other in raw.sheets[1:]:
+                try:
+                    candidate = read_table(data, source=label, sheet=other)
+                except SiteImportError:
+                    continue
+                if _find_header(candidate, fields, vocab, label, _Collector())[1]:
+                    raw, chosen_from = candidate, raw.sheet
+                    break
+    return _validate(raw, table_kind, label, crs, vocab, chosen_from)
 
 
 def _has_xy(cols: dict[str, int]) -> bool:
@@ -474,14 +586,20 @@ def _has_xy(cols: dict[str, int]) -> bool:
 
 def _find_header(
     raw: RawTable, fields: tuple[str, ...], vocab: Vocabulary, label: str, out: _Collector
-) -> RawTable:
+) -> tuple[RawTable, bool, list[tuple[int, str]]]:
     """Skip title rows above the real header (common in exported spreadsheets).
 
     When the first non-empty row names no coordinate columns but one of the
     next ten does, that row is the header; the rows above it are reported.
+    Returns the table, whether a header with coordinates was found, and the
+    skipped rows' text (line, text) — a note there may name the coordinate
+    system.
     """
-    if _has_xy(map_columns(raw.header, fields, vocab, source=label)):
-        return raw
+    try:
+        if _has_xy(map_columns(raw.header, fields, vocab, source=label)):
+            return raw, True, []
+    except SiteImportError:
+        pass
     for pos, (line, cells) in enumerate(raw.records[:10]):
         header = tuple(c or "" for c in cells)
         try:
@@ -489,29 +607,36 @@ def _find_header(
         except SiteImportError:
             found = False
         if found:
-            out.warn(raw.header_row, "", "preamble_row")
-            for skipped, _ in raw.records[:pos]:
+            preamble = [(raw.header_row, " ".join(raw.header))]
+            preamble += [(ln, " ".join(c or "" for c in cs)) for ln, cs in raw.records[:pos]]
+            for skipped, _ in preamble:
                 out.warn(skipped, "", "preamble_row")
             blank = tuple(b for b in raw.blank_rows if b > line)
-            return RawTable(
-                header,
-                raw.records[pos + 1 :],
-                raw.encoding,
-                line,
-                raw.delimiter,
-                blank,
-                raw.formula_cells,
+            moved = dataclasses.replace(
+                raw,
+                header=header,
+                records=raw.records[pos + 1 :],
+                header_row=line,
+                blank_rows=blank,
             )
-    return raw
+            return moved, True, preamble
+    return raw, False, []
 
 
 def _validate(
-    raw: RawTable, table_kind: TableKind, label: str, crs: str, vocab: Vocabulary
+    raw: RawTable,
+    table_kind: TableKind,
+    label: str,
+    crs: str,
+    vocab: Vocabulary,
+    chosen_from: str | None = None,
 ) -> ImportResult:
     out = _Collector()
     fields = _SITE_FIELDS if table_kind == "sites" else _DEMAND_FIELDS
-    raw = _find_header(raw, fields, vocab, label, out)
+    raw, _, preamble = _find_header(raw, fields, vocab, label, out)
     cols = map_columns(raw.header, fields, vocab, source=label)
+    if chosen_from is not None:
+        out.warn(raw.header_row, "", "sheet_chosen", first=chosen_from, sheet=raw.sheet)
     id_field = "site_id" if table_kind == "sites" else "demand_id"
     hrow = raw.header_row
 
@@ -536,22 +661,37 @@ def _validate(
             f"unknown coordinate system {crs!r} (use auto, wgs84, gcj02 or bd09)",
             file=label,
         ) from None
-    if declared == "auto":
-        hints = {h for f in ("lon", "lat", "lonlat") if f in cols if (h := _crs_hint(col_name(f)))}
-        if len(hints) == 1:
-            declared = hints.pop()
-            out.warn(
-                hrow,
-                col_name("lon" if "lon" in cols else "lonlat"),
-                "crs_from_header",
-                crs=declared,
+    xy_fields = [f for f in ("lon", "lat", "lonlat") if f in cols]
+    header_hints = {h: col_name(f) for f in xy_fields if (h := _crs_hint(col_name(f)))}
+    if declared != "auto":
+        clash = [h for h in header_hints if h != declared]
+        if clash:
+            raise _input_error(
+                "crs_conflict",
+                file=label,
+                row=hrow,
+                column=header_hints[clash[0]],
+                header=header_hints[clash[0]],
+                header_crs=clash[0],
+                declared=declared,
             )
+    else:
+        lon_header = col_name("lon" if "lon" in cols else "lonlat")
+        title_hints = {(h, ln) for ln, text in preamble if (h := _crs_hint(text))}
+        if len(header_hints) == 1:
+            declared = next(iter(header_hints))
+            out.warn(hrow, lon_header, "crs_from_header", crs=declared)
+        elif not header_hints and len({h for h, _ in title_hints}) == 1:
+            declared, line = min(title_hints, key=lambda t: t[1])
+            out.warn(line, "", "crs_from_title", crs=declared, line=line)
         else:
             declared = "wgs84"
-            out.warn(hrow, col_name("lon" if "lon" in cols else "lonlat"), "crs_assumed")
+            out.warn(hrow, lon_header, "crs_assumed")
 
+    raw = _drop_summary_rows(raw, cols, out)
     for line in raw.blank_rows:
         out.warn(line, "", "blank_row")
+    _report_layout(raw, out)
     cells_by_line = dict(raw.records)
     for line, col in raw.formula_cells:
         if line in cells_by_line and col < len(raw.header):
@@ -561,6 +701,13 @@ def _validate(
     lon_name = col_name("lon" if "lon" in cols else "lonlat")
     parsed = _parse_coordinates(raw, cols, out, declared)
     _check_swaps(parsed, out, lon_name, declared)
+    _check_far(parsed, out, lon_name)
+    if declared == "wgs84" and parsed:
+        in_cn = {k: _in_china(lo, la) for k, (lo, la) in parsed.items()}
+        if sum(in_cn.values()) * 2 > len(in_cn):
+            for k, inside in in_cn.items():
+                if not inside:
+                    out.warn(k, lon_name, "outside_china_wgs", value=str(parsed[k]))
 
     width = max([len(raw.header)] + [len(c) for _, c in raw.records])
     extras = _extra_names(raw.header, set(cols.values()), width)
@@ -611,7 +758,79 @@ def _validate(
         rows_read=len(raw.records),
         rows_rejected=len(raw.records) - len(table),
         column_map={f: raw.header[i] for f, i in cols.items()},
+        extra_columns=tuple(e for _, e in extras),
+        sheet=raw.sheet,
     )
+
+
+# First words of rows below (or among) the data that are not sites: totals,
+# signatures and notes, as in forms filled in by hand.
+_SUMMARY_WORDS = (
+    "合计",
+    "总计",
+    "小计",
+    "共计",
+    "填表人",
+    "填报人",
+    "审核人",
+    "制表",
+    "联系人",
+    "联系电话",
+    "填报单位",
+    "负责人",
+    "备注",
+    "注",
+    "说明",
+    "total",
+)
+
+
+def _drop_summary_rows(raw: RawTable, cols: dict[str, int], out: _Collector) -> RawTable:
+    """Skip rows with no coordinates that start with 合计/填表人/注… (reported, not rejected)."""
+    xy = [cols[f] for f in ("lon", "lat", "lonlat") if f in cols]
+    keep = []
+    for line, cells in raw.records:
+        first = next((c for c in cells if c), "")
+        word = unicodedata.normalize("NFKC", first).strip().lower()
+        no_xy = all(i >= len(cells) or cells[i] is None for i in xy)
+        if no_xy and word.startswith(_SUMMARY_WORDS):
+            out.warn(line, "", "summary_row", value=first[:40])
+        else:
+            keep.append((line, cells))
+    if len(keep) == len(raw.records):
+        return raw
+    return dataclasses.replace(raw, records=tuple(keep))
+
+
+def _known(vocab: Vocabulary, table: str) -> dict[str, str]:
+    """The accepted values of a vocabulary for a message: codes (English), words (Chinese)."""
+    return {"known": "、".join(vocab.known(table)), "known_zh": vocab.words(table)}
+
+
+def _report_layout(raw: RawTable, out: _Collector) -> None:
+    """Merged cells, hidden rows and malformed quotes, as row issues."""
+    data_rows = {line for line, _ in raw.records}
+    for r0, c0, r1, c1 in raw.merged:
+        rows = sorted(data_rows & set(range(r0, r1 + 1)))
+        if len(rows) < 2 and r1 == r0:
+            continue  # a merge within one row (e.g. a title) changes no row's values
+        if not rows:
+            continue
+        span = f"{column_letter(c0)}{r0}:{column_letter(c1)}{r1}"
+        cells = dict(raw.records)[rows[0]]
+        text = cells[c0] if c0 < len(cells) else None
+        column = raw.header[c0] if c0 < len(raw.header) else column_letter(c0)
+        out.warn(rows[0], column, "merged_cells", value=span, text=text or "")
+    for line in raw.hidden_rows:
+        if line in data_rows:
+            out.warn(line, "", "hidden_row")
+    for first, last, kind in raw.quote_problems:
+        if first not in data_rows:
+            continue
+        if kind == "unclosed":
+            out.error(first, "", "unclosed_quote", first=first, last=last)
+        else:
+            out.warn(first, "", "stray_quote")
 
 
 def _site_fields(
@@ -627,27 +846,36 @@ def _site_fields(
     name = rec["name"]
     if name is None:
         out.warn(line, col_name("name"), "missing_name")
-    known_kinds = "、".join(vocab.known("kinds"))
+    known_kinds = _known(vocab, "kinds")
     kind_s = cell("kind")
     kind = vocab.lookup("kinds", kind_s) if kind_s else None
     if kind_s and kind is None:
-        kind = vocab.find_in_text("kinds", kind_s)
-        if kind is None:
-            out.error(line, col_name("kind"), "unknown_kind", value=kind_s, known=known_kinds)
-    elif kind_s is None:
-        kind = vocab.find_in_text("kinds", name) if name else None
-        if kind is None:
-            out.error(line, col_name("kind"), "missing_kind")
+        found = vocab.codes_in_text("kinds", kind_s)
+        if len(found) == 1:
+            kind = found[0]
+            out.warn(line, col_name("kind"), "kind_from_text", value=kind_s, kind=kind)
+        elif found:
+            out.error(
+                line, col_name("kind"), "ambiguous_kind", value=kind_s, kinds="、".join(found)
+            )
         else:
+            out.error(line, col_name("kind"), "unknown_kind", value=kind_s, **known_kinds)
+    elif kind_s is None:
+        found = vocab.codes_in_text("kinds", name) if name else []
+        if len(found) == 1:
+            kind = found[0]
             out.warn(line, col_name("kind"), "kind_inferred", value=kind)
+        elif found:
+            out.error(line, col_name("kind"), "ambiguous_kind", value=name, kinds="、".join(found))
+        else:
+            out.error(line, col_name("kind"), "missing_kind")
     rec["kind"] = kind
 
     level_s, grade_s = cell("level"), cell("grade")
     level = vocab.lookup("levels", level_s) if level_s else None
     grade = vocab.lookup("grades", grade_s) if grade_s else None
     if grade_s and grade is None:
-        known = "、".join(vocab.known("grades"))
-        out.warn(line, col_name("grade"), "unknown_grade", value=grade_s, known=known)
+        out.warn(line, col_name("grade"), "unknown_grade", value=grade_s, **_known(vocab, "grades"))
     default_level = vocab.kinds[kind].default_level if kind in vocab.kinds else None
     if kind == "reading_room" and level_s and grade_s is None:
         # A reading room's 级别 is usually its award grade (国家级/省级/市级).
@@ -655,8 +883,8 @@ def _site_fields(
         if as_grade is not None:
             grade, level, level_s = as_grade, None, None
     if level_s and level is None:
-        known = "、".join(vocab.known("levels"))
-        out.error(line, col_name("level"), "unknown_level", value=level_s, known=known)
+        known = _known(vocab, "levels")
+        out.error(line, col_name("level"), "unknown_level", value=level_s, **known)
     elif level is None and kind is not None:
         if default_level:
             level = default_level
@@ -674,8 +902,8 @@ def _site_fields(
     else:
         status = vocab.lookup("statuses", status_s)
         if status is None:
-            known = "、".join(vocab.known("statuses"))
-            out.error(line, col_name("status"), "unknown_status", value=status_s, known=known)
+            known = _known(vocab, "statuses")
+            out.error(line, col_name("status"), "unknown_status", value=status_s, **known)
         rec["status"] = status
 
     cap_s = cell("capacity")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,18 @@ class RawTable:
     delimiter: str | None
     blank_rows: tuple[int, ...]
     formula_cells: tuple[tuple[int, int], ...] = ()
+    #: XLSX merged ranges (first row, first column, last row, last column; 1-based
+    #: rows, 0-based columns) whose top-left value was copied into every cell
+    merged: tuple[tuple[int, int, int, int], ...] = ()
+    #: XLSX rows hidden (or filtered out) in Excel
+    hidden_rows: tuple[int, ...] = ()
+    #: CSV records whose quotes were not well formed: (first line, last line, kind)
+    #: with kind "unclosed" (the quote ran over line ends and delimiters) or
+    #: "stray" (text after a closing quote: the quotes were dropped)
+    quote_problems: tuple[tuple[int, int, str], ...] = ()
+    #: the worksheet read (XLSX) and the names of all worksheets
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
 
 
 def _line_of_offset(text: str, offset: int) -> int:
@@ -102,18 +116,23 @@ def decode(data: bytes, encoding: str = "auto", *, source: str = "") -> tuple[st
                 file=source,
                 row=line,
             ) from None
+    bad_line: dict[str, int] = {}
     for candidate in ("utf-8", "gb18030"):
         try:
             return data.decode(candidate, errors="strict"), candidate
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as exc:
+            bad_line[candidate] = data[: exc.start].count(b"\n") + 1
     hint = _detector_hint(data)
     hint_zh = f"，检测器推测为 {hint}，可用 --encoding {hint} 指定" if hint else ""
     hint_en = f"; a detector suggests {hint}, try --encoding {hint}" if hint else ""
+    u8, gb = bad_line["utf-8"], bad_line["gb18030"]
     raise SiteImportError(
-        f"文件既不是 UTF-8 也不是 GB18030/GBK 编码{hint_zh}",
-        f"file is neither UTF-8 nor GB18030/GBK{hint_en}",
+        f"文件既不是 UTF-8 也不是 GB18030/GBK 编码（按 UTF-8 第 {u8} 行出错，"
+        f"按 GBK 第 {gb} 行出错；可能混用了两种编码）{hint_zh}",
+        f"file is neither UTF-8 nor GB18030/GBK (as UTF-8 it breaks on line {u8}, as GBK on "
+        f"line {gb}; two encodings may be mixed){hint_en}",
         file=source,
+        row=min(u8, gb),
     )
 
 
@@ -156,18 +175,30 @@ def _clean_cell(cell: str | None) -> str | None:
 
 
 def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> RawTable:
-    """Split decoded CSV text into header and numbered records."""
+    """Split decoded CSV text into header and numbered records.
+
+    Records whose quotes are not well formed are kept and listed in
+    ``quote_problems``: a quoted cell that runs over line ends *and* contains
+    the delimiter is almost surely an unclosed quote that swallowed the rows
+    after it; a quote followed by more text before the delimiter
+    (``"工人先锋号"职工书屋``) loses its quotes in CSV parsing.
+    """
     delim = delimiter or sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
+    lines = io.StringIO(text, newline="").readlines()
     header: tuple[str, ...] | None = None
     header_row = 0
     records: list[tuple[int, tuple[str | None, ...]]] = []
     blank: list[int] = []
+    problems: list[tuple[int, int, str]] = []
     next_line = 1
     try:
         for row in reader:
             start = next_line
             next_line = reader.line_num + 1
+            problem = _quote_problem(row, lines[start - 1 : next_line - 1], delim)
+            if problem:
+                problems.append((start, next_line - 1, problem))
             if header is None:
                 if not row or all(not c.strip() for c in row):
                     continue
@@ -193,7 +224,28 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
         ) from None
     if header is None:
         raise SiteImportError("文件没有表头", "the file has no header row", file=source)
-    return RawTable(header, tuple(records), "", header_row, delim, tuple(blank))
+    return RawTable(
+        header,
+        tuple(records),
+        "",
+        header_row,
+        delim,
+        tuple(blank),
+        quote_problems=tuple(problems),
+    )
+
+
+def _quote_problem(row: list[str], raw_lines: list[str], delim: str) -> str | None:
+    """``unclosed``, ``stray`` or None for one parsed record and its physical lines."""
+    if not any('"' in ln for ln in raw_lines):
+        return None
+    if len(raw_lines) > 1 and any(("\n" in c or "\r" in c) and delim in c for c in row):
+        return "unclosed"
+    try:
+        list(csv.reader(io.StringIO("".join(raw_lines), newline=""), delimiter=delim, strict=True))
+    except csv.Error:
+        return "stray"
+    return None
 
 
 def _xlsx_cell(value: object) -> str | None:
@@ -207,17 +259,35 @@ def _xlsx_cell(value: object) -> str | None:
     return text if text.strip() else None
 
 
+def xlsx_sheets(data: bytes) -> tuple[str, ...]:
+    """Names of the worksheets of an XLSX workbook (empty when it cannot be read)."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    except Exception:  # reported properly by read_xlsx
+        return ()
+    try:
+        return tuple(book.sheetnames)
+    finally:
+        book.close()
+
+
 def read_xlsx(data: bytes, *, source: str = "", sheet: str | None = None) -> RawTable:
     """Read the first (or named) worksheet of an XLSX workbook.
 
     openpyxl parses with defusedxml when it is installed (it is a dependency),
     so entity-expansion attacks in a hostile workbook are refused. Formulas are
-    read as their last computed values.
+    read as their last computed values. The sheet is read in full (not
+    openpyxl's read-only mode, which trusts the sheet's stored size — wrong in
+    files from some tools — and cannot see merged cells): every merged range
+    gets its top-left value in each of its cells and is listed, and rows hidden
+    in Excel are listed.
     """
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         raise SiteImportError(
@@ -232,24 +302,51 @@ def read_xlsx(data: bytes, *, source: str = "", sheet: str | None = None) -> Raw
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise SiteImportError(
-                f"工作簿中没有工作表 {sheet!r}",
+                f"工作簿中没有工作表 {sheet!r}（有：{'、'.join(book.sheetnames)}）",
                 f"no worksheet named {sheet!r} (have {book.sheetnames})",
                 file=source,
             )
         ws = book[sheet] if sheet is not None else book.worksheets[0]
+        if not hasattr(ws, "iter_rows"):  # a chart sheet
+            raise SiteImportError(
+                f"工作表 {ws.title!r} 不是数据表", f"sheet {ws.title!r} holds no cells", file=source
+            )
         wf = formulas[ws.title]
+        wf.reset_dimensions()  # read-only mode: do not trust the stored size
+        merged: list[tuple[int, int, int, int]] = []
+        fill: dict[int, list[tuple[int, object]]] = {}  # row -> (column, value)
+        for rng in ws.merged_cells.ranges:
+            top = ws.cell(rng.min_row, rng.min_col).value
+            merged.append((rng.min_row, rng.min_col - 1, rng.max_row, rng.max_col - 1))
+            for r in range(rng.min_row, rng.max_row + 1):
+                fill.setdefault(r, []).extend(
+                    (c - 1, top) for c in range(rng.min_col, rng.max_col + 1)
+                )
+        hidden = [
+            r for r, dim in ws.row_dimensions.items() if getattr(dim, "hidden", False) and r >= 1
+        ]
         header: tuple[str, ...] | None = None
         header_row = 0
         records: list[tuple[int, tuple[str | None, ...]]] = []
         blank: list[int] = []
         formula_cells: list[tuple[int, int]] = []
-        rows = zip(ws.iter_rows(values_only=True), wf.iter_rows(values_only=True), strict=False)
+        rows = itertools.zip_longest(
+            ws.iter_rows(values_only=True), wf.iter_rows(values_only=True), fillvalue=()
+        )
         for index, (values, raw_values) in enumerate(rows, start=1):
             cells: list[str | None] = [_xlsx_cell(v) for v in values]
+            for c, value in fill.get(index, ()):
+                if c < len(cells):
+                    cells[c] = _xlsx_cell(value)
             # A formula never calculated (e.g. written by a script) has no cached
             # value: keep what the user typed, as text, rather than lose the cell.
-            for col, (value, typed) in enumerate(zip(values, raw_values, strict=False)):
-                if value is None and isinstance(typed, str) and typed.startswith("="):
+            for col, typed in enumerate(raw_values):
+                if (
+                    col < len(cells)
+                    and cells[col] is None
+                    and isinstance(typed, str)
+                    and typed.startswith("=")
+                ):
                     cells[col] = typed
                     formula_cells.append((index, col))
             empty = all(c is None for c in cells)
@@ -268,16 +365,30 @@ def read_xlsx(data: bytes, *, source: str = "", sheet: str | None = None) -> Raw
                     row=index,
                 )
             records.append((index, tuple(cells)))
+        names = tuple(book.sheetnames)
+        title = ws.title
     finally:
         book.close()
         formulas.close()
     if header is None:
-        raise SiteImportError("工作表没有表头", "the worksheet has no header row", file=source)
+        raise SiteImportError(
+            f"工作表 {title!r} 没有表头", f"worksheet {title!r} has no header row", file=source
+        )
     # Trailing blank rows at the end of a sheet are formatting, not data.
     last = records[-1][0] if records else header_row
     blank = [b for b in blank if b < last]
     return RawTable(
-        header, tuple(records), "xlsx", header_row, None, tuple(blank), tuple(formula_cells)
+        header,
+        tuple(records),
+        "xlsx",
+        header_row,
+        None,
+        tuple(blank),
+        tuple(formula_cells),
+        merged=tuple(merged),
+        hidden_rows=tuple(sorted(r for r in hidden if r <= last)),
+        sheet=title,
+        sheets=names,
     )
 
 
@@ -287,8 +398,9 @@ def read_table(
     source: str = "",
     encoding: str = "auto",
     file_format: str | None = None,
+    sheet: str | None = None,
 ) -> RawTable:
-    """Read CSV/TSV/TXT or XLSX bytes into a :class:`RawTable`."""
+    """Read CSV/TSV/TXT or XLSX bytes into a :class:`RawTable` (``sheet``: XLSX only)."""
     if len(data) > MAX_FILE_BYTES:
         raise SiteImportError(
             f"文件过大（{len(data) / 1e6:.1f} MB，上限 {MAX_FILE_BYTES / 1e6:.0f} MB）",
@@ -297,7 +409,7 @@ def read_table(
         )
     fmt = (file_format or Path(source).suffix.lstrip(".")).lower()
     if data.startswith(b"PK\x03\x04") or fmt in ("xlsx", "xlsm"):
-        return read_xlsx(data, source=source)
+        return read_xlsx(data, source=source, sheet=sheet)
     if data.startswith(b"\xd0\xcf\x11\xe0") or fmt == "xls":
         raise SiteImportError(
             "不支持旧版 Excel 97-2003（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV",
@@ -313,5 +425,4 @@ def read_table(
             file=source,
             row=line,
         )
-    raw = parse_text(text, source=source)
-    return RawTable(raw.header, raw.records, used, raw.header_row, raw.delimiter, raw.blank_rows)
+    return dataclasses.replace(parse_text(text, source=source), encoding=used)

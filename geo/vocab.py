@@ -15,14 +15,15 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_VOCABULARY = DATA_DIR / "vocabulary.toml"
 
 _BRACKETS = re.compile(r"[(\[][^)\]]*[)\]]")
-_SEPARATORS = re.compile(r"[\s_\-·.:：]+")
+_SEPARATORS = re.compile(r"[\s_\-·.:：*]+")
 
 
 def normalise_key(text: str) -> str:
     """Fold a header or vocabulary term for matching.
 
     NFKC (full-width letters, digits and brackets become ASCII), lower case,
-    bracketed notes removed, and spaces, underscores and hyphens dropped.
+    bracketed notes removed, and spaces, underscores, hyphens, dots, colons and
+    the asterisks of form templates (``*站点名称``) dropped.
     """
     folded = unicodedata.normalize("NFKC", text).strip().lower()
     without_notes = _BRACKETS.sub("", folded)
@@ -68,20 +69,50 @@ class Vocabulary:
         return None
 
     def find_in_text(self, table: str, text: str) -> str | None:
-        """Canonical code whose longest spelling occurs inside ``text`` (e.g. a site name)."""
+        """Canonical code whose spelling occurs inside ``text`` (e.g. a site name).
+
+        None when no spelling occurs, or when spellings of different codes
+        occur and none contains the others (see :meth:`codes_in_text`).
+        """
+        codes = self.codes_in_text(table, text)
+        return codes[0] if len(codes) == 1 else None
+
+    def codes_in_text(self, table: str, text: str) -> list[str]:
+        """Every code with a spelling inside ``text``, longest spelling first.
+
+        Only spellings of three or more characters count ("市" alone is too
+        weak). A spelling contained in a longer one that also occurs does not
+        count on its own: in 社区卫生服务站 the clinic's 卫生服务站 wins over the
+        service station's 服务站. Two codes left means the text is ambiguous
+        (职工服务站、职工书屋).
+        """
         folded = normalise_key(text)
-        best: tuple[int, str] | None = None
+        found: list[tuple[str, str]] = []
         terms: dict[str, Term] = getattr(self, table)
         for term in terms.values():
-            for spelling in term.spellings:
-                # Only multi-character Chinese or long terms: "市" alone is too weak.
-                if (
-                    len(spelling) >= 3
-                    and spelling in folded
-                    and (best is None or len(spelling) > best[0])
-                ):
-                    best = (len(spelling), term.code)
-        return best[1] if best else None
+            found.extend(
+                (spelling, term.code)
+                for spelling in term.spellings
+                if len(spelling) >= 3 and spelling in folded
+            )
+        found.sort(key=lambda f: -len(f[0]))
+        codes: list[str] = []
+        kept: list[str] = []
+        for spelling, code in found:
+            if any(spelling in longer for longer in kept):
+                continue
+            kept.append(spelling)
+            if code not in codes:
+                codes.append(code)
+        return codes
+
+    def words(self, table: str) -> str:
+        """The codes of a vocabulary as a Chinese reader knows them (first Chinese spelling)."""
+        terms: dict[str, Term] = getattr(self, table)
+        return "、".join(
+            next((s for s in t.spellings if any("\u4e00" <= ch <= "\u9fff" for ch in s)), t.code)
+            for t in terms.values()
+        )
 
     def known(self, table: str) -> list[str]:
         """Canonical codes of a vocabulary, in file order."""

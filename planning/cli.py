@@ -31,23 +31,30 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from collections import Counter
+
     from geo.export import write_json, write_table
     from geo.tables import import_table
 
     result = import_table(
-        args.file, args.table, encoding=args.encoding, crs=args.crs, name=str(args.file)
+        args.file,
+        args.table,
+        encoding=args.encoding,
+        crs=args.crs,
+        name=str(args.file),
+        sheet=args.sheet,
     )
     if args.report:
         write_json(result.report(), args.report)
-    if args.out:
-        write_table(result.table, args.out, layer=args.table)
     errors = sum(1 for i in result.issues if i.severity == "error")
-    warnings = len(result.issues) - errors
+    warnings = Counter(i.code for i in result.issues if i.severity == "warning")
+    sheet = f", sheet {result.sheet}" if result.sheet else ""
     print(
         f"{result.source}: 读取 {result.rows_read} 行，导入 {result.rows_imported} 行，"
         f"拒绝 {result.rows_rejected} 行 / read {result.rows_read}, "
         f"imported {result.rows_imported}, rejected {result.rows_rejected} "
-        f"(encoding {result.encoding}, crs {result.crs}, {errors} errors, {warnings} warnings)"
+        f"(encoding {result.encoding}, crs {result.crs}{sheet}, {errors} errors, "
+        f"{sum(warnings.values())} warnings)"
     )
     for issue in result.issues:
         if issue.severity == "error" or args.verbose:
@@ -56,12 +63,23 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 f"  {result.source}, row {issue.row}{col}: [{issue.code}] {issue.message}",
                 file=sys.stderr,
             )
-    if result.rows_read and not result.rows_imported:
+    if warnings and not args.verbose:
+        listed = ", ".join(f"{code} x{n}" for code, n in sorted(warnings.items()))
+        print(f"  警告 / warnings: {listed} (-v 列出 / -v lists them)", file=sys.stderr)
+    if result.extra_columns:
+        print(
+            "  未识别的列，已原样保留为附加列 / columns not recognised, kept as extra columns: "
+            + ", ".join(result.extra_columns),
+            file=sys.stderr,
+        )
+    if not result.rows_imported:
         print(
             f"servicenet: {result.source}: 没有可导入的行 / no row could be imported",
             file=sys.stderr,
         )
         return 2
+    if args.out:
+        write_table(result.table, args.out, layer=args.table)
     if args.strict and result.rows_rejected:
         return 2
     return 0
@@ -532,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", default="auto", help="auto | utf-8 | gbk | gb18030 | ...")
     p.add_argument("--crs", default="auto", help="auto | wgs84 | gcj02 | bd09")
     p.add_argument("--table", choices=("sites", "demand"), default="sites")
+    p.add_argument("--sheet", help="XLSX worksheet (default: the first with coordinate columns)")
     p.add_argument("--out", type=Path, help="cleaned table: .csv, .geojson or .gpkg")
     p.add_argument("--report", type=Path, help="import report as JSON")
     p.add_argument("--strict", action="store_true", help="exit 2 if any row is rejected")

@@ -499,3 +499,281 @@ def test_demand_import_weights() -> None:
     ]
     with pytest.raises(SiteImportError, match="weight"):
         import_demand(csv_bytes([["名称", "经度", "纬度"], ["a", "1", "2"]]), name="d.csv")
+
+
+# ---------------------------------------------------------------- messy files found by a probe
+
+HEAD = ["编号", "名称", "类型", "级别", "经度", "纬度", "状态"]
+
+
+def site_rows(n: int, start: int = 1) -> list[list[str]]:
+    return [
+        [f"S{i:03d}", f"站点{i}", "职工服务站", "社区", f"{117.5 + i / 1000:.4f}", "26.2", "现有"]
+        for i in range(start, start + n)
+    ]
+
+
+def codes(result, severity: str | None = None) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for i in result.issues:
+        if severity is None or i.severity == severity:
+            out.setdefault(i.row, set()).add(i.code)
+    return out
+
+
+def test_xlsx_with_a_wrong_stored_size_loses_no_row(tmp_path: Path) -> None:
+    """Some tools store a wrong sheet size (<dimension ref="A1"/>); every row is still read."""
+    import re
+    import zipfile
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(HEAD)
+    for row in site_rows(40):
+        ws.append(row)
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(stale, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, n = re.subn(
+                    rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:G11"/>', data
+                )
+                assert n == 1
+            dst.writestr(item, data)
+    result = import_sites(stale)
+    assert result.rows_imported == 40
+    assert list(result.table["site_id"]) == [f"S{i:03d}" for i in range(1, 41)]
+
+
+def test_xlsx_merged_cells_filled_and_reported_hidden_rows_reported(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["编号", "名称", "县区", "类型", "级别", "经度", "纬度", "状态"])
+    for i in range(1, 9):
+        ws.append(
+            [
+                f"S{i}",
+                f"站{i}",
+                "三元区" if i == 1 else None,
+                "服务站",
+                "社区",
+                117.6,
+                26.2,
+                "现有" if i == 1 else ("规划" if i == 6 else None),
+            ]
+        )
+    ws.merge_cells("C2:C6")  # county for rows 2-6
+    ws.merge_cells("H2:H6")  # status 现有 for rows 2-6
+    ws.merge_cells("H7:H9")  # status 规划 for rows 7-9
+    ws.row_dimensions[4].hidden = True
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+    result = import_sites(path)
+    t = result.table.set_index("site_id")
+    assert list(t.loc[["S1", "S2", "S3", "S4", "S5"], "county"]) == ["三元区"] * 5
+    assert list(t["status"]) == ["existing"] * 5 + ["planned"] * 3
+    found = codes(result, "warning")
+    assert {"merged_cells"} <= found[2] and {"merged_cells"} <= found[7]
+    assert "hidden_row" in found[4]
+
+
+def test_unclosed_quote_rejects_the_swallowed_lines_by_number() -> None:
+    lines = [",".join(HEAD)] + [",".join(r) for r in site_rows(12)]
+    lines[5] = lines[5].replace("站点5", '"站点5')  # line 6 opens a quote that never closes
+    result = import_sites("\n".join(lines).encode(), name="q.csv")
+    errors = [i for i in result.issues if i.code == "unclosed_quote"]
+    assert len(errors) == 1 and errors[0].row == 6
+    assert "6–13" in errors[0].zh and "6-13" in errors[0].en
+    assert result.rows_imported == 4  # lines 2-5; the rest is named in the error, not lost
+
+
+def test_stray_quote_inside_a_cell_is_reported() -> None:
+    rows = [HEAD, *site_rows(3)]
+    text = "\n".join(",".join(r) for r in rows).replace("站点2", '"工人先锋号"站点2')
+    result = import_sites(text.encode(), name="q.csv")
+    assert "stray_quote" in codes(result, "warning")[3]
+    assert result.rows_imported == 3
+
+
+def test_header_only_file_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "h.csv"
+    src.write_text(",".join(HEAD) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    proc = run_cli("import", str(src), "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert "no row could be imported" in proc.stderr
+    assert not out.exists()
+
+
+def test_header_crs_contradicting_the_option_is_refused() -> None:
+    rows = [
+        ["编号", "名称", "类型", "级别", "经度(百度)", "纬度(百度)"],
+        ["1", "a", "服务站", "社区", "117.6", "26.2"],
+    ]
+    with pytest.raises(SiteImportError) as err:
+        import_sites(csv_bytes(rows), name="b.csv", crs="gcj02")
+    assert "bd09" in err.value.en and "gcj02" in err.value.en
+    assert import_sites(csv_bytes(rows), name="b.csv", crs="bd09").crs == "bd09"
+
+
+def test_crs_named_in_a_title_row_is_used() -> None:
+    rows = [["三明市职工服务阵地台账"], ["坐标系：高德（GCJ-02）"], HEAD, *site_rows(3)]
+    result = import_sites(csv_bytes(rows), name="t.csv")
+    assert result.crs == "gcj02"
+    assert "crs_from_title" in codes(result, "warning")[2]
+
+
+@pytest.mark.parametrize(("lon", "lat"), [("0", "26.25"), ("117.6", "0")])
+def test_a_single_zero_coordinate_is_a_blank(lon: str, lat: str) -> None:
+    rows = [HEAD, ["1", "a", "服务站", "社区", lon, lat, "现有"]]
+    result = import_sites(csv_bytes(rows), name="z.csv")
+    assert "zero_coordinate" in codes(result, "error")[2]
+
+
+def test_typos_far_from_the_rest_and_outside_china_are_flagged() -> None:
+    rows = [HEAD, *site_rows(20)]
+    rows.append(["X1", "北京误录", "服务站", "社区", "116.397", "39.909", "现有"])
+    rows.append(["X2", "经度少一位", "服务站", "社区", "11.7618", "26.2513", "现有"])
+    result = import_sites(csv_bytes(rows), name="far.csv")
+    found = codes(result, "warning")
+    assert "far_from_others" in found[22]
+    assert {"far_from_others", "outside_china_wgs"} <= found[23]
+    assert not any("far_from_others" in found.get(r, set()) for r in range(2, 22))
+    assert result.rows_imported == 22  # flagged, not dropped
+
+
+def test_kind_read_from_a_word_is_flagged_and_two_kinds_are_refused() -> None:
+    rows = [
+        HEAD,
+        ["1", "a", "户外劳动者服务站点", "社区", "117.6", "26.2", "现有"],
+        ["2", "b", "职工服务站、职工书屋", "社区", "117.6", "26.2", "现有"],
+        ["3", "c", "社区卫生服务站", "社区", "117.6", "26.2", "现有"],
+        ["4", "d", "服务站", "社区", "117.6", "26.2", "已建成"],
+        ["5", "e", "服务站", "镇级", "117.6", "26.2", "筹建"],
+    ]
+    result = import_sites(csv_bytes(rows), name="k.csv")
+    t = result.table.set_index("site_id")
+    assert t.loc["1", "kind"] == "service_center"
+    assert "kind_from_text" in codes(result, "warning")[2]
+    assert "ambiguous_kind" in codes(result, "error")[3]
+    assert t.loc["3", "kind"] == "clinic"
+    assert (t.loc["4", "status"], t.loc["5", "status"], t.loc["5", "level"]) == (
+        "existing",
+        "planned",
+        "township",
+    )
+
+
+def test_messages_list_chinese_words_in_the_chinese_half() -> None:
+    rows = [HEAD, ["1", "a", "服务站", "社区", "117.6", "26.2", "没听说过"]]
+    issue = next(
+        i for i in import_sites(csv_bytes(rows), name="s.csv").issues if i.code == "unknown_status"
+    )
+    assert "现有、规划、在建、停用" in issue.zh and "existing" not in issue.zh
+    assert "existing" in issue.en
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("高德经度", "高德纬度"),
+        ("百度经度", "百度纬度"),
+        ("X坐标", "Y坐标"),
+        ("东经", "北纬"),
+        ("*经度", "*纬度"),
+    ],
+)
+def test_common_coordinate_headers(header: tuple[str, str]) -> None:
+    rows = [
+        ["*编号", "*名称", "*类型", "级别", *header],
+        ["1", "a", "服务站", "社区", "117.6", "26.2"],
+    ]
+    result = import_sites(csv_bytes(rows), name="h.csv")
+    assert result.rows_imported == 1
+    expected = {"高": "gcj02", "百": "bd09"}.get(header[0][0], "wgs84")
+    assert result.crs == expected
+    assert result.table.loc[0, "name"] == "a" and result.table.loc[0, "kind"] == "service_center"
+
+
+def test_status_and_county_headers_and_unrecognised_columns_shown(tmp_path: Path) -> None:
+    rows = [
+        ["编号", "名称", "类型", "级别", "所在县区", "建设情况", "经度", "纬度", "联系人"],
+        ["1", "a", "服务站", "社区", "三元区", "在建", "117.6", "26.2", "张三"],
+    ]
+    result = import_sites(csv_bytes(rows), name="s.csv")
+    assert result.table.loc[0, "status"] == "under_construction"
+    assert result.table.loc[0, "county"] == "三元区"
+    assert result.extra_columns == ("联系人",)
+    src = tmp_path / "s.csv"
+    src.write_bytes(csv_bytes(rows))
+    proc = run_cli("import", str(src))
+    assert proc.returncode == 0 and "联系人" in proc.stderr
+
+
+def test_totals_and_signature_rows_are_skipped_not_rejected() -> None:
+    rows = [
+        HEAD,
+        *site_rows(3),
+        ["合计", "3 个", "", "", "", "", ""],
+        ["填表人：张三", "", "", "", "", "", ""],
+    ]
+    result = import_sites(csv_bytes(rows), name="t.csv")
+    assert result.rows_imported == 3 and result.rows_rejected == 0
+    assert {r for r, c in codes(result, "warning").items() if "summary_row" in c} == {5, 6}
+
+
+def test_data_on_a_later_worksheet_is_found_and_named(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "填表说明"
+    notes.append(["请按下表填写，经纬度用高德坐标"])
+    data = book.create_sheet("站点清单")
+    data.append(HEAD)
+    for row in site_rows(3):
+        data.append(row)
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    result = import_sites(path)
+    assert result.rows_imported == 3 and result.sheet == "站点清单"
+    assert any(i.code == "sheet_chosen" for i in result.issues)
+    with pytest.raises(SiteImportError):
+        import_sites(path, sheet="填表说明")
+
+
+def test_ambiguous_columns_are_named_by_letter() -> None:
+    rows = [
+        ["编号", "名称", "名称", "类型", "级别", "经度", "纬度"],
+        ["1", "a", "b", "服务站", "社区", "117.6", "26.2"],
+    ]
+    with pytest.raises(SiteImportError) as err:
+        import_sites(csv_bytes(rows), name="d.csv")
+    assert "(B)" in err.value.en and "(C)" in err.value.en
+
+
+def test_mixed_encodings_name_the_line() -> None:
+    data = (
+        ",".join(HEAD).encode("utf-8")
+        + b"\n"
+        + "1,三明,服务站,社区,117.6,26.2,现有\n".encode("gbk")
+    )
+    data = "\n".join([",".join(HEAD), "1,三明,服务站,社区,117.6,26.2,现有"]).encode() + b"\n"
+    data += "2,沙县,服务站,社区,117.7,26.3,现有\n".encode("gbk")
+    with pytest.raises(SiteImportError) as err:
+        import_sites(data, name="m.csv")
+    assert "line 3" in err.value.en
+
+
+def test_readme_lists_every_row_issue_code() -> None:
+    """Each code a row issue can carry is documented in the README (and nothing else)."""
+    import re
+
+    from geo.tables import MESSAGES
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = text[text.index("Issue codes:") : text.index("`demo` loads")]
+    documented = set(re.findall(r"`([a-z_]+)`", listed))
+    file_level = {"missing_column", "ambiguous_column", "crs_conflict"}  # raised, not row issues
+    assert documented == set(MESSAGES) - file_level
