@@ -584,13 +584,17 @@ def _has_xy(cols: dict[str, int]) -> bool:
     return ("lon" in cols and "lat" in cols) or "lonlat" in cols
 
 
+HEADER_SEARCH_ROWS = 30  # rows below the first one searched for the real header
+
+
 def _find_header(
     raw: RawTable, fields: tuple[str, ...], vocab: Vocabulary, label: str, out: _Collector
 ) -> tuple[RawTable, bool, list[tuple[int, str]]]:
     """Skip title rows above the real header (common in exported spreadsheets).
 
     When the first non-empty row names no coordinate columns but one of the
-    next ten does, that row is the header; the rows above it are reported.
+    next ``HEADER_SEARCH_ROWS`` does, that row is the header; the rows above it
+    are reported.
     Returns the table, whether a header with coordinates was found, and the
     skipped rows' text (line, text) — a note there may name the coordinate
     system.
@@ -600,7 +604,7 @@ def _find_header(
             return raw, True, []
     except SiteImportError:
         pass
-    for pos, (line, cells) in enumerate(raw.records[:10]):
+    for pos, (line, cells) in enumerate(raw.records[:HEADER_SEARCH_ROWS]):
         header = tuple(c or "" for c in cells)
         try:
             found = _has_xy(map_columns(header, fields, vocab, source=label))
@@ -648,7 +652,10 @@ def _validate(
     if table_kind == "demand" and "weight" not in cols:
         required.append("weight")
     if required:
-        need = f"{', '.join(required)} (header: {', '.join(raw.header)})"
+        need = (
+            f"{', '.join(required)} (header: {', '.join(raw.header)}; "
+            f"first {HEADER_SEARCH_ROWS + 1} rows searched)"
+        )
         raise _input_error("missing_column", file=label, row=hrow, value=need)
 
     # Coordinate system: as declared, else from the header, else WGS-84 with a warning.
