@@ -82,6 +82,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rows_read": ("读取行数", "Rows read"),
     "rows_imported": ("导入", "Imported"),
     "rows_rejected": ("拒绝", "Rejected"),
+    "sheet_used": ("读取的工作表：{sheet}", "Worksheet read: {sheet}"),
+    "extra_columns": (
+        "未识别的列，已原样保留为附加列：{cols}。如果其中有坐标、类型、级别或状态，请改用常见的列名。",
+        "Columns not recognised, kept as extra columns: {cols}. If one of them holds "
+        "coordinates, kind, level or status, rename it to a common header.",
+    ),
     "encoding_used": (
         "编码：{encoding}；坐标系：{crs}",
         "Encoding: {encoding}; coordinates: {crs}",

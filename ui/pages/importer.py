@@ -67,6 +67,10 @@ if source is not None:
     m2.metric(tr("rows_imported"), result.rows_imported)
     m3.metric(tr("rows_rejected"), result.rows_rejected)
     st.caption(tr("encoding_used", encoding=result.encoding, crs=result.crs))
+    if result.sheet:
+        st.caption(tr("sheet_used", sheet=result.sheet))
+    if result.extra_columns:
+        st.info(tr("extra_columns", cols="、".join(result.extra_columns)))
 
     st.subheader(tr("issues"))
     if result.issues:
