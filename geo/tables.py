@@ -97,13 +97,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "无法识别的类型：{value}（可用：{known_zh}）",
         "unknown kind: {value} (known: {known})",
     ),
-    "kind_inferred": ("类型由名称推断为 {value}", "kind inferred from the name: {value}"),
+    "kind_inferred": ("类型由名称推断为{value_zh}", "kind inferred from the name: {value}"),
     "kind_from_text": (
-        "类型“{value}”不是标准写法，按其中的词识别为 {kind}，请核对",
+        "类型“{value}”不是标准写法，按其中的词识别为{kind_zh}，请核对",
         "kind {value!r} is not a known spelling; read as {kind} from a word in it, please check",
     ),
     "ambiguous_kind": (
-        "“{value}”含有多种类型的词（{kinds}），无法确定类型；一行只写一种类型",
+        "“{value}”含有多种类型的词（{kinds_zh}），无法确定类型；一行只写一种类型",
         "{value!r} names several kinds ({kinds}); give one kind per row",
     ),
     "missing_level": ("缺少级别", "level missing"),
@@ -111,7 +111,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "无法识别的级别：{value}（可用：{known_zh}）",
         "unknown level: {value} (known: {known})",
     ),
-    "level_defaulted": ("未填级别，按 {value} 处理", "level missing, taken as {value}"),
+    "level_defaulted": ("未填级别，按{value_zh}处理", "level missing, taken as {value}"),
     "unknown_grade": (
         "无法识别的书屋等级：{value}（可用：{known_zh}）",
         "unknown reading-room grade: {value} (known: {known})",
@@ -809,6 +809,14 @@ def _drop_summary_rows(raw: RawTable, cols: dict[str, int], out: _Collector) -> 
     return dataclasses.replace(raw, records=tuple(keep))
 
 
+def _kind(vocab: Vocabulary, code: str, name: str = "kind") -> dict[str, str]:
+    return {name: code, f"{name}_zh": vocab.word("kinds", code)}
+
+
+def _kinds(vocab: Vocabulary, codes: list[str]) -> dict[str, str]:
+    return {"kinds": "、".join(codes), "kinds_zh": "、".join(vocab.word("kinds", c) for c in codes)}
+
+
 def _known(vocab: Vocabulary, table: str) -> dict[str, str]:
     """The accepted values of a vocabulary for a message: codes (English), words (Chinese)."""
     return {"known": "、".join(vocab.known(table)), "known_zh": vocab.words(table)}
@@ -860,10 +868,10 @@ def _site_fields(
         found = vocab.codes_in_text("kinds", kind_s)
         if len(found) == 1:
             kind = found[0]
-            out.warn(line, col_name("kind"), "kind_from_text", value=kind_s, kind=kind)
+            out.warn(line, col_name("kind"), "kind_from_text", value=kind_s, **_kind(vocab, kind))
         elif found:
             out.error(
-                line, col_name("kind"), "ambiguous_kind", value=kind_s, kinds="、".join(found)
+                line, col_name("kind"), "ambiguous_kind", value=kind_s, **_kinds(vocab, found)
             )
         else:
             out.error(line, col_name("kind"), "unknown_kind", value=kind_s, **known_kinds)
@@ -871,9 +879,9 @@ def _site_fields(
         found = vocab.codes_in_text("kinds", name) if name else []
         if len(found) == 1:
             kind = found[0]
-            out.warn(line, col_name("kind"), "kind_inferred", value=kind)
+            out.warn(line, col_name("kind"), "kind_inferred", **_kind(vocab, kind, "value"))
         elif found:
-            out.error(line, col_name("kind"), "ambiguous_kind", value=name, kinds="、".join(found))
+            out.error(line, col_name("kind"), "ambiguous_kind", value=name, **_kinds(vocab, found))
         else:
             out.error(line, col_name("kind"), "missing_kind")
     rec["kind"] = kind
@@ -895,7 +903,13 @@ def _site_fields(
     elif level is None and kind is not None:
         if default_level:
             level = default_level
-            out.warn(line, col_name("level"), "level_defaulted", value=default_level)
+            out.warn(
+                line,
+                col_name("level"),
+                "level_defaulted",
+                value=default_level,
+                value_zh=vocab.word("levels", default_level),
+            )
         else:
             out.error(line, col_name("level"), "missing_level")
     rec["level"] = level

@@ -106,13 +106,19 @@ class Vocabulary:
                 codes.append(code)
         return codes
 
-    def words(self, table: str) -> str:
-        """The codes of a vocabulary as a Chinese reader knows them (first Chinese spelling)."""
+    def word(self, table: str, code: str) -> str:
+        """A code as a Chinese reader knows it (its first Chinese spelling, else the code)."""
         terms: dict[str, Term] = getattr(self, table)
-        return "、".join(
-            next((s for s in t.spellings if any("\u4e00" <= ch <= "\u9fff" for ch in s)), t.code)
-            for t in terms.values()
+        term = terms.get(code)
+        if term is None:
+            return code
+        return next(
+            (s for s in term.spellings if any("\u4e00" <= ch <= "\u9fff" for ch in s)), code
         )
+
+    def words(self, table: str) -> str:
+        """All codes of a vocabulary in Chinese words (see :meth:`word`), joined by 、."""
+        return "、".join(self.word(table, code) for code in getattr(self, table))
 
     def known(self, table: str) -> list[str]:
         """Canonical codes of a vocabulary, in file order."""

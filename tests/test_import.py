@@ -777,3 +777,14 @@ def test_readme_lists_every_row_issue_code() -> None:
     documented = set(re.findall(r"`([a-z_]+)`", listed))
     file_level = {"missing_column", "ambiguous_column", "crs_conflict"}  # raised, not row issues
     assert documented == set(MESSAGES) - file_level
+
+
+def test_chinese_messages_name_kinds_and_levels_in_chinese() -> None:
+    result = import_sites(SAMPLE)
+    defaulted = [i for i in result.issues if i.code == "level_defaulted"]
+    assert defaulted and all("社区级" in i.zh and "community" not in i.zh for i in defaulted)
+    rows = [HEAD, ["1", "三元区户外职工之家", "", "社区", "117.6", "26.2", "现有"]]
+    inferred = next(
+        i for i in import_sites(csv_bytes(rows), name="n.csv").issues if i.code == "kind_inferred"
+    )
+    assert "职工服务中心" in inferred.zh and "service_center" in inferred.en
