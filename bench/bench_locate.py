@@ -296,6 +296,7 @@ def highs_log(path: Path, sink: dict[str, Any]) -> Iterator[None]:
 
     cls = highspy.Highs
     original = cls.run
+    path.unlink(missing_ok=True)  # HiGHS appends to an existing log file
 
     def run(self: Any) -> Any:
         self.setOptionValue("output_flag", True)
@@ -325,6 +326,9 @@ def highs_log(path: Path, sink: dict[str, Any]) -> Iterator[None]:
 
 
 def parse_highs_log(text: str) -> dict[str, Any]:
+    """Facts of the last HiGHS run in a log (HiGHS appends runs to one file)."""
+    start = text.rfind("MIP has ")
+    text = text[start:] if start >= 0 else text
     out: dict[str, Any] = {}
     m = re.search(
         r"Presolve reductions: rows (\d+)\(-?\d+\); columns (\d+)\(-?\d+\); nonzeros (\d+)", text
@@ -357,6 +361,8 @@ def parse_highs_log(text: str) -> dict[str, Any]:
         "primal_bound": r"Primal bound\s+(-?[\d.e+]+)",
         "dual_bound": r"Dual bound\s+(-?[\d.e+]+)",
         "timing_total": r"Timing\s+([\d.]+)",
+        "timing_presolve": r"([\d.]+) \(Presolve\)",
+        "timing_solve": r"([\d.]+) \(Solve\)",
     }.items():
         m = re.search(pat, text)
         if m:
@@ -699,9 +705,8 @@ def markdown(result: dict[str, Any]) -> str:
             "### Where the exact time goes (cProfile of one run; HiGHS log)",
             "",
             "| instance | p | total s | reductions s | warm start s | model build s | HiGHS s "
-            "| rows x cols (presolved) | root LP bound | root LP s | nodes | LP iterations "
-            "| exact s with mip_lp_solver=ipm (what-if) |",
-            "|---|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|",
+            "| rows x cols (presolved) | HiGHS presolve s | HiGHS solve s | B&B nodes |",
+            "|---|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|",
         ]
         for r in prof:
             pe = r["profile_exact"]
@@ -712,28 +717,11 @@ def markdown(result: dict[str, Any]) -> str:
                 if pres
                 else f"{hi.get('rows', 0):,} x {hi.get('cols', 0):,}"
             )
-            root = hl.get("root_lp_objective")
-            wi = r.get("what_if")
-            wi_s = (
-                "–"
-                if not wi
-                else (
-                    f"{wi['seconds_median']:.2f} ({wi['status']}"
-                    + (
-                        ", same objective)"
-                        if wi["same_objective"]
-                        else f", objective {wi['objective']:,.0f})"
-                    )
-                )
-            )
-            base = r["servicenet_exact"]["covered_before"]
-            root_s = "–" if root is None else f"{base - root:,.1f}"
             lines.append(
                 f"| {r['instance']} | {r['p']} | {_f(sec['total'])} | {_f(sec['reductions'], 3)} "
                 f"| {_f(sec['heuristic_warm_start'], 3)} | {_f(sec['model_build'], 3)} "
-                f"| {_f(sec['highs_run'])} | {pres_s} | {root_s} "
-                f"| {_f(hl.get('root_lp_seconds_approx'), 1)} | {hi.get('mip_node_count', '–')} "
-                f"| {hi.get('simplex_iterations', '–')} | {wi_s} |"
+                f"| {_f(sec['highs_run'])} | {pres_s} | {_f(hl.get('timing_presolve'))} "
+                f"| {_f(hl.get('timing_solve'))} | {hi.get('mip_node_count', '–')} |"
             )
     if result.get("pmedian"):
         lines += [
