@@ -62,8 +62,9 @@ class CandidateOptions:
 
 
 def _frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Candidates with every column; a cost or capacity not given stays empty (NaN)."""
     out = rows.reindex(columns=CANDIDATE_COLUMNS)
-    out["cost"] = pd.to_numeric(out["cost"], errors="coerce").fillna(1.0).astype(float)
+    out["cost"] = pd.to_numeric(out["cost"], errors="coerce").astype(float)
     out["capacity"] = pd.to_numeric(out["capacity"], errors="coerce").astype(float)
     return out.reset_index(drop=True)
 
@@ -191,6 +192,7 @@ def read_candidates(path: str | Path, *, encoding: str = "auto") -> pd.DataFrame
             )
     rows = []
     problems = []
+    lines: list[int] = []
     for line, cells in raw.records:
 
         def cell(f: str, cells: tuple[str | None, ...] = cells) -> str | None:
@@ -208,11 +210,17 @@ def read_candidates(path: str | Path, *, encoding: str = "auto") -> pd.DataFrame
             continue
         cost_s, cap_s = cell("cost"), cell("capacity")
         try:
-            cost = parse_number(cost_s) if cost_s else 1.0
+            cost = parse_number(cost_s) if cost_s else np.nan
+        except ValueError:
+            cost = -1.0
+        try:
             cap = parse_number(cap_s) if cap_s else np.nan
         except ValueError:
-            problems.append((line, raw.header[cols["cost" if cost_s else "capacity"]]))
+            cap = -1.0
+        if cost < 0 or cap < 0:
+            problems.append((line, raw.header[cols["cost" if cost < 0 else "capacity"]]))
             continue
+        lines.append(line)
         rows.append(
             {
                 "candidate_id": str(cell("candidate_id")).strip(),
@@ -229,19 +237,24 @@ def read_candidates(path: str | Path, *, encoding: str = "auto") -> pd.DataFrame
         more = f"（另有 {len(problems) - 1} 行）" if len(problems) > 1 else ""
         more_en = f" (and {len(problems) - 1} more rows)" if len(problems) > 1 else ""
         raise InputError(
-            f"候选点坐标、编号或数值无效{more}",
-            f"invalid candidate id, coordinate or number{more_en}",
+            f"候选点坐标、编号、成本或容量无效（成本与容量须为非负数）{more}",
+            f"invalid candidate id, coordinate, cost or capacity (cost and capacity must be "
+            f"numbers >= 0){more_en}",
             file=source,
             row=line,
             column=col,
         )
     frame = _frame(pd.DataFrame(rows))
-    dup = frame["candidate_id"].duplicated()
+    dup = frame["candidate_id"].duplicated(keep=False)
     if dup.any():
+        ident = frame.loc[dup, "candidate_id"].iloc[0]
+        at = [lines[i] for i in np.flatnonzero((frame["candidate_id"] == ident).to_numpy())]
         raise InputError(
-            f"候选点编号重复：{frame.loc[dup, 'candidate_id'].iloc[0]}",
-            f"duplicate candidate id {frame.loc[dup, 'candidate_id'].iloc[0]!r}",
+            f"候选点编号 {ident} 重复（第 {'、'.join(map(str, at))} 行）",
+            f"duplicate candidate id {ident!r} (rows {', '.join(map(str, at))})",
             file=source,
+            row=at[1],
+            column=raw.header[cols["candidate_id"]],
         )
     return frame
 
@@ -272,4 +285,4 @@ def build_candidates(
     if not parts:
         return _frame(pd.DataFrame())
     out = pd.concat(parts, ignore_index=True)
-    return out.drop_duplicates("candidate_id").reset_index(drop=True)
+    return _frame(out.drop_duplicates("candidate_id"))

@@ -511,6 +511,30 @@ def _reduce_cover(inst: Instance, max_minutes: float, cost: FloatArray | None) -
     return _CoverReduction(by_existing, coverable, sub_w, keep, sub[:, keep].tocsc(), counts)
 
 
+SIMPLE_BOUND_NOTE = (
+    "求解器在时限内没有给出界，报告的界为一个简单的有效界 / the solver gave no bound within "
+    "the time limit; the bound reported is a simple valid one"
+)
+START_KEPT_NOTE = (
+    "求解器在时限内没有找到解，报告的是启发式初始解 / the solver found no solution within the "
+    "time limit; the heuristic start is reported"
+)
+
+
+def _usable(
+    status: str, sol: FloatArray, start: FloatArray, notes: list[str]
+) -> tuple[str, FloatArray]:
+    """The solver's answer, or the (feasible) warm start when it stopped without one."""
+    if status.startswith("no solution"):
+        notes.append(START_KEPT_NOTE)
+        return "feasible", start
+    return status, sol
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and np.isfinite(value) else None
+
+
 def _finish(
     method: str,
     status: str,
@@ -617,9 +641,15 @@ def solve_mclp(
     status, sol, _obj, bound, gap = mip.solve(time_limit, mip_gap, start, lp_solver="ipm")
     if status == "infeasible":
         raise InfeasibleModelError("模型无可行解", "the model has no feasible solution")
+    notes: list[str] = []
+    status, sol = _usable(status, sol, start, notes)
     chosen_idx = np.flatnonzero(sol[x] > 0.5)
     value = base + _covered(reduced, sub_w, chosen_idx)
-    upper = base - bound if bound is not None else None
+    solver_bound = _finite(bound)
+    upper = base - solver_bound if solver_bound is not None else None
+    if upper is None:  # all coverable demand covered
+        upper = base + float(sub_w.sum())
+        notes.append(SIMPLE_BOUND_NOTE)
     gap = _relative_gap(value, upper)
     return _finish(
         "mclp",
@@ -633,6 +663,7 @@ def solve_mclp(
         covered_after=value,
         total_weight=total,
         reductions=reductions,
+        notes=tuple(notes),
     )
 
 
@@ -710,20 +741,27 @@ def solve_lscp(
     mip.add_entries(rows[coo.row], x[coo.col], np.ones(len(coo.row)))
     start = np.zeros(n_j)
     start[warm] = 1.0
-    status, sol, _obj, bound, gap = mip.solve(time_limit, mip_gap, start)
+    status, sol, _obj, bound, _gap = mip.solve(time_limit, mip_gap, start)
+    notes: list[str] = []
+    status, sol = _usable(status, sol, start, notes)
     chosen_idx = np.flatnonzero(sol > 0.5)
+    lower = _finite(bound)
+    if lower is None:  # at least one site while any demand is left to cover
+        lower = 1.0
+        notes.append(SIMPLE_BOUND_NOTE)
     return _finish(
         "lscp",
         status,
         float(len(chosen_idx)),
-        bound,
-        gap,
+        lower,
+        _relative_gap(float(len(chosen_idx)), lower),
         started,
         keep[chosen_idx],
         covered_before=before,
         covered_after=after,
         total_weight=total,
         reductions=reductions,
+        notes=tuple(notes),
     )
 
 
@@ -823,11 +861,17 @@ def solve_pmedian(
     status, sol, _obj, bound, gap = mip.solve(
         time_limit, mip_gap, start, abs_gap=0.9 * mip_gap * warm_value
     )
+    notes: list[str] = []
+    status, sol = _usable(status, sol, start, notes)
     chosen = np.flatnonzero(sol[x] > 0.5)
     value = _median_value(pairs, w, d, chosen)
     if max_minutes is not None:
         cover_stats = _coverage_shares(inst, max_minutes, chosen)
-    lower = before + bound if bound is not None else None
+    solver_bound = _finite(bound)
+    lower = before + solver_bound if solver_bound is not None else None
+    if lower is None:  # every demand point at its nearest candidate, whatever p
+        lower = _median_value(pairs, w, d, np.arange(n_j))
+        notes.append(SIMPLE_BOUND_NOTE)
     gap = _relative_gap(value, lower)
     if status == "optimal" and (gap is None or gap > mip_gap * (1 + 1e-9)):
         status = "feasible"  # never call a solution optimal beyond the requested gap
@@ -841,6 +885,7 @@ def solve_pmedian(
         chosen,
         total_weight=float(w.sum()),
         reductions={**reductions, "objective_before": before},
+        notes=tuple(notes),
         **cover_stats,
     )
 
@@ -924,12 +969,19 @@ def solve_cmclp(
     mip.add_entries(link, x[cover.col[is_cand]], -np.ones(len(link)))
     (lim,) = mip.add_rows(np.array([-np.inf]), np.array([float(p)]))
     mip.add_entries(np.full(n_j, lim), x, np.ones(n_j))
-    status, sol, obj, bound, _gap = mip.solve(time_limit, mip_gap)
+    start = np.zeros(n_j + len(u))  # nothing opened, nothing assigned: always feasible
+    status, sol, _obj, bound, _gap = mip.solve(time_limit, mip_gap, start)
     if status == "infeasible":
         raise InfeasibleModelError("模型无可行解", "the model has no feasible solution")
+    notes: list[str] = []
+    status, sol = _usable(status, sol, start, notes)
     chosen = np.flatnonzero(sol[x] > 0.5) if len(sol) else np.zeros(0, dtype=np.int64)
-    served = -obj if np.isfinite(obj) else float("nan")
-    upper = -bound if bound is not None else None
+    served = float(w[cover.row] @ sol[u]) if len(sol) else 0.0
+    solver_bound = _finite(bound)
+    upper = -solver_bound if solver_bound is not None else None
+    if upper is None:  # all demand that some facility reaches
+        upper = float(w[np.unique(cover.row)].sum())
+        notes.append(SIMPLE_BOUND_NOTE)
     # the weight served by the existing sites alone is the same model with p = 0
     before = solve_cmclp(inst, max_minutes, p=0, time_limit=time_limit).objective if p else served
     return _finish(
@@ -944,4 +996,5 @@ def solve_cmclp(
         covered_after=served,
         total_weight=float(w.sum()),
         reductions={"pairs": int(cover.nnz)},
+        notes=tuple(notes),
     )

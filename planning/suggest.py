@@ -38,6 +38,25 @@ from planning.locate import (
 from planning.travel import nearest_site, od_matrix
 
 METHODS = ("mclp", "lscp", "pmedian", "cmclp")
+EXPLAIN_COLUMNS = [
+    "order",
+    "candidate_id",
+    "name",
+    "source",
+    "lon",
+    "lat",
+    "county",
+    "township",
+    "newly_covered_weight",
+    "newly_covered_share",
+    "demand_points_newly_covered",
+    "gaps_closed",
+    "farthest_covered_minutes",
+    "nearest_existing_site_id",
+    "nearest_existing_minutes",
+    "nearest_existing_km",
+]
+CURVE_POINTS = 26  # at most this many p values on the coverage-count curve
 PMEDIAN_SEARCH_FACTOR = 3.0
 
 
@@ -75,8 +94,21 @@ class SuggestRequest:
             raise InputError("该模型需要站点数 --count", f"{self.method} needs --count")
         if self.count is not None and self.count < 0:
             raise InputError("站点数不能为负", "count must be >= 0")
-        if not self.max_minutes > 0:
-            raise InputError("时间标准须为正数", "max minutes must be > 0")
+        if self.count is not None and self.budget is not None:
+            raise InputError(
+                "站点数 --count 与预算 --budget 只能给一个", "give --count or --budget, not both"
+            )
+        if self.budget is not None and not (np.isfinite(self.budget) and self.budget >= 0):
+            raise InputError("预算须为非负数", "budget must be a number >= 0")
+        if not (np.isfinite(self.max_minutes) and self.max_minutes > 0):
+            raise InputError("时间标准须为有限的正数", "max minutes must be a finite number > 0")
+        if not (np.isfinite(self.time_limit) and self.time_limit > 0):
+            raise InputError("求解时限须为正数（秒）", "the time limit must be > 0 seconds")
+        if self.method == "cmclp" and self.heuristic:
+            raise InputError(
+                "容量约束模型只有精确解法（HiGHS），请去掉 --heuristic",
+                "the capacitated model is solved by the MIP only; drop --heuristic",
+            )
 
 
 @dataclass(frozen=True)
@@ -129,7 +161,13 @@ class Suggestion:
             "candidates": len(self.candidates),
             "existing_sites": len(self.existing),
             "reductions": sol.reductions,
-            "curve": self.curve.to_dict("records"),
+            "curve": [
+                {
+                    k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                    for k, v in r.items()
+                }
+                for r in self.curve.astype(object).to_dict("records")
+            ],
             "notes": list(self.notes) + list(sol.notes),
         }
 
@@ -153,8 +191,8 @@ def network_instance(
     capacity: bool = False,
     max_snap_m: float = 1000.0,
     walk_kph: float = 5.0,
-) -> Instance:
-    """Instance from travel times on a network (one cutoff-bounded OD matrix)."""
+) -> tuple[Instance, list[str]]:
+    """Instance from travel times on a network (one cutoff-bounded OD matrix), and notes."""
     dest_lon = np.concatenate([candidates["lon"].to_numpy(float), existing["lon"].to_numpy(float)])
     dest_lat = np.concatenate([candidates["lat"].to_numpy(float), existing["lat"].to_numpy(float)])
     od = od_matrix(
@@ -175,18 +213,48 @@ def _instance(
     candidates: pd.DataFrame,
     existing: pd.DataFrame,
     capacity: bool,
-) -> Instance:
+) -> tuple[Instance, list[str]]:
+    """The model instance, and notes on the defaults it had to take."""
+    notes: list[str] = []
     cap = None
     if capacity:
         ex_cap, _ = capacities(existing) if len(existing) else (np.zeros(0), 0)
-        cand_cap = pd.to_numeric(candidates["capacity"], errors="coerce").to_numpy(float)
-        default = float(np.nanmedian(ex_cap)) if len(ex_cap) else 1.0
-        cand_cap = np.where(np.isfinite(cand_cap), cand_cap, default)
+        raw_cap = candidates["capacity"] if "capacity" in candidates else pd.Series(dtype=float)
+        cand_cap = pd.to_numeric(raw_cap, errors="coerce").to_numpy(float)
+        cand_cap = (
+            np.resize(cand_cap, len(candidates))
+            if len(raw_cap)
+            else np.full(len(candidates), np.nan)
+        )
+        missing = ~np.isfinite(cand_cap)
+        known = ex_cap[np.isfinite(ex_cap) & (ex_cap > 0)]
+        if missing.any():
+            if not len(known):
+                raise InputError(
+                    "容量约束模型需要候选点容量（候选点文件的 capacity 列），或带容量的现有站点",
+                    "the capacitated model needs candidate capacities (column capacity of the "
+                    "candidates file) or existing sites with a capacity",
+                )
+            default = float(np.median(known))
+            cand_cap = np.where(missing, default, cand_cap)
+            notes.append(
+                f"{int(missing.sum())} 个候选点未给容量，按现有站点容量中位数 {default:g} 计 / "
+                f"{int(missing.sum())} candidates without a capacity take the existing sites' "
+                f"median capacity, {default:g}"
+            )
         cap = np.concatenate([cand_cap, ex_cap])
-    cost = pd.to_numeric(candidates["cost"], errors="coerce").fillna(1.0).to_numpy(float)
-    return Instance(
-        minutes, demand["weight"].to_numpy(float), len(candidates), cost=cost, capacity=cap
+    raw_cost = (
+        candidates["cost"] if "cost" in candidates else pd.Series(np.nan, index=candidates.index)
     )
+    cost = pd.to_numeric(raw_cost, errors="coerce").to_numpy(float)
+    inst = Instance(
+        minutes,
+        demand["weight"].to_numpy(float),
+        len(candidates),
+        cost=np.where(np.isfinite(cost), cost, 1.0),
+        capacity=cap,
+    )
+    return inst, notes
 
 
 def read_cost_matrix(
@@ -197,12 +265,13 @@ def read_cost_matrix(
     cutoff_minutes: float,
     *,
     capacity: bool = False,
-) -> Instance:
-    """Instance from a long-form cost matrix ``origin_id, destination_id, minutes``.
+) -> tuple[Instance, list[str]]:
+    """Instance from a long-form cost matrix ``origin_id, destination_id, minutes``, and notes.
 
     Origins are demand ids; destinations are candidate ids or existing site ids.
-    Rows naming unknown ids are an error (file, row, column); pairs over the
-    cutoff are left out; a missing pair means "not reachable".
+    Rows naming unknown ids, and a pair given twice, are errors (file, row,
+    column); pairs over the cutoff are left out; a missing pair means "not
+    reachable" (demand points with no pair at all are counted in the notes).
     """
     source = str(path)
     raw = read_table(Path(path).read_bytes(), source=source)
@@ -229,6 +298,12 @@ def read_cost_matrix(
     dest_ids = [*map(str, candidates["candidate_id"]), *map(str, existing["site_id"])]
     dest_index = {v: i for i, v in enumerate(dest_ids)}
     rows, cols_out, vals = [], [], []
+    seen: dict[tuple[str, str], int] = {}
+    candidate_ids = set(map(str, candidates.get("candidate_id", [])))
+
+    def bad(line: int, field: str, zh: str, en: str) -> InputError:
+        return InputError(zh, en, file=source, row=line, column=raw.header[cols[field]])
+
     for line, cells in raw.records:
         o = (cells[cols["origin_id"]] or "").strip() if cols["origin_id"] < len(cells) else ""
         d = (
@@ -238,41 +313,29 @@ def read_cost_matrix(
         )
         t = cells[cols["minutes"]] if cols["minutes"] < len(cells) else None
         if o not in origin_index:
-            raise InputError(
-                f"未知的起点编号 {o}",
-                f"unknown origin id {o!r}",
-                file=source,
-                row=line,
-                column=raw.header[cols["origin_id"]],
-            )
+            raise bad(line, "origin_id", f"未知的起点编号 {o}", f"unknown origin id {o!r}")
         if d not in dest_index:
-            if d in set(map(str, candidates.get("candidate_id", []))) or not d:
-                raise InputError(
-                    f"未知的终点编号 {d}",
-                    f"unknown destination id {d!r}",
-                    file=source,
-                    row=line,
-                    column=raw.header[cols["destination_id"]],
+            if d in candidate_ids or not d:
+                raise bad(
+                    line, "destination_id", f"未知的终点编号 {d}", f"unknown destination id {d!r}"
                 )
             continue  # a site of another kind or level: not part of this plan
         try:
             value = parse_number(t or "")
         except ValueError:
-            raise InputError(
-                f"时间不是数字：{t}",
-                f"minutes not a number: {t!r}",
-                file=source,
-                row=line,
-                column=raw.header[cols["minutes"]],
+            raise bad(
+                line, "minutes", f"时间不是数字：{t}", f"minutes not a number: {t!r}"
             ) from None
         if value < 0:
-            raise InputError(
-                "时间不能为负",
-                "minutes must be >= 0",
-                file=source,
-                row=line,
-                column=raw.header[cols["minutes"]],
+            raise bad(line, "minutes", "时间不能为负", "minutes must be >= 0")
+        if (o, d) in seen:
+            raise bad(
+                line,
+                "origin_id",
+                f"起点 {o} 到终点 {d} 的时间给了两次（第 {seen[(o, d)]} 行和第 {line} 行）",
+                f"the pair {o!r} -> {d!r} is given twice (rows {seen[(o, d)]} and {line})",
             )
+        seen[(o, d)] = line
         if value <= cutoff_minutes:
             rows.append(origin_index[o])
             cols_out.append(dest_index[d])
@@ -283,13 +346,15 @@ def read_cost_matrix(
         np.asarray(cols_out, dtype=np.int64),
         np.asarray(vals, dtype=float),
     )
-    # duplicates: keep the smallest time
-    order = np.lexsort((v, c, r))
-    r, c, v = r[order], c[order], v[order]
-    first = np.ones(len(r), dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    minutes = sp.csr_matrix((v[first], (r[first], c[first])), shape=shape)
-    return _instance(minutes, demand, candidates, existing, capacity)
+    minutes = sp.csr_matrix((v, (r, c)), shape=shape)
+    inst, notes = _instance(minutes, demand, candidates, existing, capacity)
+    absent = len(demand) - len({origin for origin, _ in seen})
+    if absent:
+        notes.append(
+            f"成本矩阵中没有 {absent} 个需求点的任何记录，按不可达处理 / "
+            f"{absent} demand points have no row in the cost matrix: taken as not reachable"
+        )
+    return inst, notes
 
 
 def matrix_destinations(path: str | Path) -> list[str]:
@@ -466,26 +531,30 @@ def _explain(
                 "nearest_existing_km": ne[2],
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=EXPLAIN_COLUMNS)
 
 
 def _curve(inst: Instance, req: SuggestRequest, upto: int, time_limit: float) -> pd.DataFrame:
-    """Covered share for p = 0..upto, each an MCLP optimum where the time allows."""
+    """Covered share for p = 0..upto (at most ``CURVE_POINTS`` values of p, evenly spread),
+    each an MCLP optimum where the time allows; ``time_limit`` is shared among them."""
     rows = []
-    per = max(time_limit / max(upto, 1), 1.0)
+    ps = np.unique(np.round(np.linspace(0, upto, min(upto + 1, CURVE_POINTS))).astype(int))
     total = float(inst.weights.sum())
-    for p in range(upto + 1):
-        sol = solve_mclp(inst, req.max_minutes, p=p, time_limit=per)
+    started = time.perf_counter()
+    for k, p in enumerate(ps):
+        left = time_limit - (time.perf_counter() - started)
+        per = max(left / (len(ps) - k), 0.2)
+        sol = solve_mclp(inst, req.max_minutes, p=int(p), time_limit=per)
         rows.append(
             {
-                "p": p,
+                "p": int(p),
                 "covered_weight": sol.objective,
                 "covered_share": sol.objective / total if total > 0 else None,
                 "status": sol.status,
                 "gap": sol.gap,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["p", "covered_weight", "covered_share", "status", "gap"])
 
 
 def suggest(
@@ -505,30 +574,68 @@ def suggest(
     if not len(candidates):
         raise InputError("没有候选点", "there are no candidate sites")
     existing = existing_sites(sites, req.kind, req.level, req.after_completion)
+    if not float(pd.to_numeric(demand["weight"], errors="coerce").fillna(0).sum()) > 0:
+        raise InputError(
+            "需求点的人数（权重）之和为 0，无从比较选址方案",
+            "the demand weights sum to 0: there is nothing to cover",
+        )
+    if req.budget is not None:
+        raw_cost = (
+            candidates["cost"] if "cost" in candidates else pd.Series(np.nan, candidates.index)
+        )
+        missing = pd.to_numeric(raw_cost, errors="coerce").isna()
+        if missing.any():
+            n = int(missing.sum())
+            raise InputError(
+                f"预算模式需要每个候选点的成本（{n} 个候选点没有成本；候选点文件的 cost 列）",
+                f"the budget form needs a cost for every candidate ({n} have none; column cost "
+                "of the candidates file)",
+            )
     cutoff = req.max_minutes * (PMEDIAN_SEARCH_FACTOR if req.method == "pmedian" else 1.0)
     capacity = req.method == "cmclp"
     if cost_matrix is not None:
-        inst = read_cost_matrix(
+        inst, inst_notes = read_cost_matrix(
             cost_matrix, demand, candidates, existing, cutoff, capacity=capacity
         )
     elif net is not None:
-        inst = network_instance(net, demand, candidates, existing, cutoff, capacity=capacity)
+        inst, inst_notes = network_instance(
+            net, demand, candidates, existing, cutoff, capacity=capacity
+        )
     else:
         raise InputError("需要路网或成本矩阵", "a road network or a cost matrix is needed")
     solution = _solve(inst, req, req.count, req.time_limit)
     order = build_order(inst, req, solution.selected)
     explained = _explain(inst, req, order, demand, candidates, existing, gaps, net)
     upto = req.count if req.count is not None else len(solution.selected)
+    upto = min(upto, len(candidates))
     curve = (
-        _curve(inst, req, upto, max(req.time_limit - (time.perf_counter() - started), 5.0))
+        _curve(inst, req, upto, max(req.time_limit - (time.perf_counter() - started), 1.0))
         if req.curve and req.method != "cmclp"
         else pd.DataFrame(columns=["p", "covered_weight", "covered_share", "status", "gap"])
     )
-    notes = []
+    notes = list(inst_notes)
     if net is not None and net.facts.is_proxy:
         from geo.proxy import PROXY_LABEL
 
         notes.append(PROXY_LABEL)
+    if req.count is not None and req.count > len(candidates):
+        notes.append(
+            f"要求 {req.count} 个新站点，但只有 {len(candidates)} 个候选点 / "
+            f"{req.count} new sites asked for, but there are only {len(candidates)} candidates"
+        )
+    if not solution.selected:
+        notes.append(
+            "无需新增站点：新增任何候选点都不能改进目标（或数量/预算为 0） / "
+            "no new site: no candidate improves the objective (or the count/budget is 0)"
+        )
+    not_coverable = solution.reductions.get("weight_not_coverable")
+    if req.method == "lscp" and not_coverable:
+        notes.append(
+            f"有 {not_coverable:g} 人（权重）在 {req.max_minutes:g} 分钟内没有任何候选点或现有站点"
+            f"可达，LSCP 只覆盖可达的需求 / weight {not_coverable:g} is within "
+            f"{req.max_minutes:g} min of no candidate and no existing site; LSCP covers the "
+            "reachable demand only"
+        )
     if req.curve and req.method != "cmclp":
         notes.append(
             "覆盖-数量曲线为各 p 的 MCLP 最优解；建设顺序为在最优方案上的贪心排序 / "

@@ -206,3 +206,190 @@ def test_suggest_input_errors(tmp_path: Path) -> None:
         str(bad),
     )
     assert proc.returncode == 2 and "m.csv" in proc.stderr and "row 2" in proc.stderr
+
+
+# ---------------------------------------------------------------- edge cases found by a probe
+
+
+def small_matrix_case(tmp_path: Path, *, with_existing: bool = False) -> dict[str, Path]:
+    """Six demand points, three candidates (K1..K3) and optionally one existing site E1."""
+    demand = pd.DataFrame(
+        {
+            "demand_id": [f"D{i}" for i in range(6)],
+            "weight": [10, 20, 30, 40, 50, 60],
+            "lon": 117.6,
+            "lat": 26.2,
+        }
+    )
+    pairs = [
+        ("D0", "K1", 3),
+        ("D1", "K1", 5),
+        ("D2", "K2", 4),
+        ("D3", "K2", 6),
+        ("D4", "K3", 2),
+        ("D5", "K3", 9),
+        ("D5", "K1", 12),
+    ]
+    sites = "site_id,name,kind,level,lon,lat\n"
+    if with_existing:
+        sites += "E1,现有站,service_center,township,117.6,26.2\n"
+        pairs += [("D0", "E1", 1), ("D1", "E1", 2)]
+    paths = {n: tmp_path / f"{n}.csv" for n in ("sites", "demand", "matrix")}
+    paths["sites"].write_text(sites, encoding="utf-8")
+    demand.to_csv(paths["demand"], index=False)
+    pd.DataFrame(pairs, columns=["origin_id", "destination_id", "minutes"]).to_csv(
+        paths["matrix"], index=False
+    )
+    return paths
+
+
+def matrix_run(
+    paths: dict[str, Path], out: Path, *extra: str, max_minutes: str | None = "10"
+) -> subprocess.CompletedProcess[str]:
+    standard = ["--max-minutes", max_minutes] if max_minutes is not None else []
+    return run(
+        "suggest",
+        "--sites",
+        str(paths["sites"]),
+        "--demand",
+        str(paths["demand"]),
+        "--cost-matrix",
+        str(paths["matrix"]),
+        "--kind",
+        "service_center",
+        "--level",
+        "township",
+        *standard,
+        "--out",
+        str(out),
+        *extra,
+    )
+
+
+def test_matrix_destinations_are_the_candidates_without_a_candidates_file(tmp_path: Path) -> None:
+    paths = small_matrix_case(tmp_path)
+    proc = matrix_run(paths, tmp_path / "out", "--count", "2")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "out/solution.json").read_text(encoding="utf-8"))
+    # K3 covers 50 + 60 = 110, K2 covers 70, K1 covers 30: the best two are K3 and K2
+    assert sorted(doc["selected"]) == ["K2", "K3"] and doc["status"] == "optimal"
+    assert doc["objective"] == pytest.approx(180)
+
+
+@pytest.mark.parametrize(
+    "extra", [("--count", "0"), ("--method", "lscp"), ("--count", "0", "--heuristic")]
+)
+def test_no_new_site_is_an_answer_not_a_crash(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    paths = small_matrix_case(tmp_path, with_existing=True)
+    if "lscp" in extra:  # everything is reachable only through E1 here: nothing to add
+        paths["matrix"].write_text(
+            "origin_id,destination_id,minutes\n"
+            + "".join(f"D{i},E1,1\n" for i in range(6))
+            + "D0,K1,3\n",
+            encoding="utf-8",
+        )
+    proc = matrix_run(paths, tmp_path / "out", *extra)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "out/solution.json").read_text(encoding="utf-8"))
+    assert doc["selected"] == [] and doc["build_order"] == []
+    assert doc["covered_share_after"] == doc["covered_share_before"]
+    assert any("no new site" in n for n in doc["notes"])
+    rows = pd.read_csv(tmp_path / "out/suggestions.csv", encoding="utf-8-sig")
+    assert len(rows) == 0 and "candidate_id" in rows.columns
+
+
+def test_matrix_problems_are_named_or_noted(tmp_path: Path) -> None:
+    paths = small_matrix_case(tmp_path)
+    text = paths["matrix"].read_text(encoding="utf-8")
+    paths["matrix"].write_text(text + "D0,K1,1\n", encoding="utf-8")  # D0->K1 given twice
+    proc = matrix_run(paths, tmp_path / "out", "--count", "1")
+    assert proc.returncode == 2 and "row 2" not in proc.stderr and "row 9" in proc.stderr
+    assert "rows 2 and 9" in proc.stderr
+    # demand points with no pair at all are counted in the notes
+    paths["matrix"].write_text(text.replace("D3,K2,6\n", ""), encoding="utf-8")
+    proc = matrix_run(paths, tmp_path / "out2", "--count", "1")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "out2/solution.json").read_text(encoding="utf-8"))
+    assert any("1 demand points have no row" in n for n in doc["notes"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (("--budget", "2"), "cost"),
+        (("--count", "1", "--budget", "2"), "not both"),
+        (("--count", "1", "--time-limit", "-1"), "time limit"),
+        (("--count", "1", "--max-minutes", "inf"), "finite"),
+        (("--method", "cmclp", "--count", "1"), "capacit"),
+        (("--method", "cmclp", "--count", "1", "--heuristic"), "heuristic"),
+    ],
+)
+def test_requests_that_cannot_be_answered_exit_2(
+    tmp_path: Path, extra: tuple[str, ...], needle: str
+) -> None:
+    paths = small_matrix_case(tmp_path)
+    own_standard = "--max-minutes" in extra
+    proc = matrix_run(paths, tmp_path / "o", *extra, max_minutes=None if own_standard else "10")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_all_zero_weights_exit_2(tmp_path: Path) -> None:
+    paths = small_matrix_case(tmp_path)
+    frame = pd.read_csv(paths["demand"])
+    frame["weight"] = 0
+    frame.to_csv(paths["demand"], index=False)
+    proc = matrix_run(paths, tmp_path / "o", "--count", "1")
+    assert proc.returncode == 2 and "sum to 0" in proc.stderr
+
+
+def test_solution_json_has_no_nan_even_when_a_curve_point_has_no_gap(tmp_path: Path) -> None:
+    import dataclasses
+
+    from planning.suggest import SuggestRequest, suggest
+
+    paths = small_matrix_case(tmp_path)
+    demand = pd.read_csv(paths["demand"], dtype={"demand_id": str}).assign(county="c", township="t")
+    cands = pd.DataFrame(
+        {
+            "candidate_id": ["K1", "K2", "K3"],
+            "name": "k",
+            "source": "user",
+            "lon": 117.6,
+            "lat": 26.2,
+        }
+    )
+    sites = pd.DataFrame(columns=["site_id", "kind", "level", "status", "lon", "lat"])
+    req = SuggestRequest("service_center", "township", 10.0, count=2)
+    res = suggest(req, sites, demand, cands, cost_matrix=paths["matrix"])
+    curve = res.curve.copy()
+    curve.loc[1, "gap"] = np.nan
+    curve.loc[1, "status"] = "feasible"
+    doc = dataclasses.replace(res, curve=curve).solution_json()
+    text = json.dumps(doc, allow_nan=False)
+    assert json.loads(text)["curve"][1]["gap"] is None
+
+
+def test_a_solver_stopped_early_still_reports_a_bound_and_gap() -> None:
+    import scipy.sparse as sp
+
+    from planning.locate import Instance, solve_mclp, solve_pmedian
+
+    rng = np.random.default_rng(3)
+    n_i, n_j = 3000, 400
+    rows = np.repeat(np.arange(n_i), 25)
+    cols = rng.integers(0, n_j, len(rows))
+    minutes = sp.csr_matrix((rng.uniform(0, 30, len(rows)), (rows, cols)), shape=(n_i, n_j))
+    minutes.sum_duplicates()
+    inst = Instance(minutes, rng.uniform(1, 100, n_i), n_j)
+    for sol in (
+        solve_mclp(inst, 10.0, p=15, time_limit=1e-3),
+        solve_pmedian(inst, p=15, penalty_minutes=60.0, time_limit=1e-3),
+    ):
+        assert sol.status in ("optimal", "feasible")
+        assert sol.bound is not None and sol.gap is not None and np.isfinite(sol.gap)
+        if sol.method == "mclp":
+            assert sol.objective <= sol.bound + 1e-6
+        else:
+            assert sol.objective >= sol.bound - 1e-6
