@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +61,40 @@ def atomic_text(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Open a text file for writing that appears at ``path`` only when complete."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, newline="") as fh:
         yield fh
+
+
+@contextlib.contextmanager
+def staged_folder(out: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``out``; on success move its files into ``out``.
+
+    A run's outputs are produced in full before any of them replaces an earlier
+    run's file, so a failure half-way leaves the folder as it was (never a mix
+    of two runs). Files of earlier runs that this run does not write are left.
+    """
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(
+            "输出位置已存在，且不是文件夹",
+            "the output exists and is not a folder",
+            file=str(folder),
+        )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        yield stage
+        folder.mkdir(exist_ok=True)
+        items = sorted(stage.iterdir())
+        for item in items:  # check every target before replacing any
+            if (folder / item.name).is_dir():
+                raise InputError(
+                    "输出文件夹中有同名的子文件夹，无法写入",
+                    "a sub-folder of the output folder has the name of an output file",
+                    file=str(folder / item.name),
+                )
+        for item in items:
+            os.replace(item, folder / item.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def write_json(obj: Any, path: str | Path) -> None:

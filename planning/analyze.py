@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.export import atomic_path, csv_bytes, write_json
+from geo.export import atomic_path, csv_bytes, staged_folder, write_json
 from geo.network import Mode, RoadNetwork
 from geo.proxy import PROXY_LABEL, proxy_network
 from planning.access import AccessResult, compute_access
@@ -163,32 +163,35 @@ COVERAGE_COLUMNS = [
 
 
 def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
-    """Write summary.json, coverage.csv, gaps.geojson, by_area.csv and access.csv."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [
-        folder / n
-        for n in ("summary.json", "coverage.csv", "gaps.geojson", "by_area.csv", "access.csv")
-    ]
-    write_json(summary(analysis), written[0])
-    points = analysis.coverage.points
-    table = (
-        points[COVERAGE_COLUMNS].copy() if len(points) else pd.DataFrame(columns=COVERAGE_COLUMNS)
-    )
-    table["minutes"] = table["minutes"].astype("Float64")
-    with atomic_path(written[1]) as tmp:
-        tmp.write_bytes(csv_bytes(table))
-    gaps = analysis.gaps
-    with atomic_path(written[2]) as tmp:
-        tmp.write_text(gaps.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
-    with atomic_path(written[3]) as tmp:
-        tmp.write_bytes(csv_bytes(analysis.coverage.by_area))
-    access = analysis.access.points.copy()
-    if len(access):
-        access["score_per_1000"] = access["score_per_1000"].round(6)
-    with atomic_path(written[4]) as tmp:
-        tmp.write_bytes(csv_bytes(access))
-    return written
+    """Write summary.json, coverage.csv, gaps.geojson, by_area.csv and access.csv.
+
+    All five are produced first and then moved into ``out`` (see
+    ``geo.export.staged_folder``): a failed run leaves the folder as it was.
+    """
+    names = ("summary.json", "coverage.csv", "gaps.geojson", "by_area.csv", "access.csv")
+    with staged_folder(out) as folder:
+        written = [folder / n for n in names]
+        write_json(summary(analysis), written[0])
+        points = analysis.coverage.points
+        table = (
+            points[COVERAGE_COLUMNS].copy()
+            if len(points)
+            else pd.DataFrame(columns=COVERAGE_COLUMNS)
+        )
+        table["minutes"] = table["minutes"].astype("Float64")
+        with atomic_path(written[1]) as tmp:
+            tmp.write_bytes(csv_bytes(table))
+        gaps = analysis.gaps
+        with atomic_path(written[2]) as tmp:
+            tmp.write_text(gaps.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+        with atomic_path(written[3]) as tmp:
+            tmp.write_bytes(csv_bytes(analysis.coverage.by_area))
+        access = analysis.access.points.copy()
+        if len(access):
+            access["score_per_1000"] = access["score_per_1000"].round(6)
+        with atomic_path(written[4]) as tmp:
+            tmp.write_bytes(csv_bytes(access))
+    return [Path(out) / n for n in names]
 
 
 def service_areas(

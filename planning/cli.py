@@ -100,6 +100,13 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
         raise InputError(
             "需求表没有可用的行", "the demand table has no usable row", file=str(args.demand)
         )
+    if sites.rows_read and not sites.rows_imported:
+        # a header with no rows means "no sites yet"; rows that all failed do not
+        raise InputError(
+            f"站点表的 {sites.rows_read} 行全部被拒绝（原因见上），没有可用的站点",
+            f"all {sites.rows_read} rows of the sites table were rejected (see above)",
+            file=str(args.sites),
+        )
     from planning.analyze import file_sha256
 
     provenance: dict[str, Any] = {}
@@ -182,7 +189,40 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             f"{shown}{target}"
         )
     print(f"{len(analysis.gaps)} gaps; outputs in {args.out}")
+    for note in _analysis_notes(doc, sites, standards, args.max_snap_m):
+        print(f"  注意 / note: {note}", file=sys.stderr)
     return 0
+
+
+def _analysis_notes(
+    doc: dict[str, Any], sites: Any, standards: Any, max_snap_m: float
+) -> list[str]:
+    """What a planner must know about a result that looks plain: points not on the
+    network, no demand weight, sites that no standard measures."""
+    notes = []
+    seen_modes: set[str] = set()
+    for row in doc["standards"]:
+        far = int(row.get("demand_unsnapped") or 0)
+        if far and row["mode"] not in seen_modes:
+            seen_modes.add(row["mode"])
+            notes.append(
+                f"{far} 个需求点离{row['mode']}路网超过 {max_snap_m:g} 米，未能接入，计为未覆盖 / "
+                f"{far} demand points lie more than {max_snap_m:g} m from the {row['mode']} "
+                "network: not covered"
+            )
+    if doc["standards"] and not any((r.get("total_weight") or 0) > 0 for r in doc["standards"]):
+        notes.append("需求点的人数（权重）之和为 0，覆盖率无从计算 / the demand weights sum to 0")
+    measured = {(s.kind, s.level) for s in standards}
+    unmeasured = sorted(
+        {(k, lv) for k, lv in zip(sites["kind"], sites["level"], strict=True)} - measured
+    )
+    if unmeasured:
+        listed = ", ".join(f"{k}/{lv}" for k, lv in unmeasured)
+        notes.append(
+            f"这些站点没有服务标准，未参与覆盖计算：{listed} / sites without a standard, "
+            f"not measured: {listed}"
+        )
+    return notes
 
 
 def _standard_for(args: argparse.Namespace, standards: Any) -> tuple[str, float]:
@@ -205,7 +245,7 @@ def _standard_for(args: argparse.Namespace, standards: Any) -> tuple[str, float]
 def _cmd_suggest(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from geo.export import atomic_path, csv_bytes, write_json
+    from geo.export import atomic_path, csv_bytes, staged_folder, write_json
     from planning.analyze import build_networks
     from planning.candidates import CandidateOptions, build_candidates, read_candidates
     from planning.coverage import CoverageOptions, compute_coverage
@@ -276,14 +316,13 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     result = suggest(
         request, sites, demand, candidates, net=net, cost_matrix=args.cost_matrix, gaps=gaps
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(result.solution_json(), out / "solution.json")
-    with atomic_path(out / "suggestions.csv") as tmp:
-        tmp.write_bytes(csv_bytes(result.selected))
-    with atomic_path(out / "candidates.csv") as tmp:
-        tmp.write_bytes(csv_bytes(result.candidates))
     doc = result.solution_json()
+    with staged_folder(args.out) as out:
+        write_json(doc, out / "solution.json")
+        with atomic_path(out / "suggestions.csv") as tmp:
+            tmp.write_bytes(csv_bytes(result.selected))
+        with atomic_path(out / "candidates.csv") as tmp:
+            tmp.write_bytes(csv_bytes(result.candidates))
     if net is not None and net.facts.is_proxy:
         print("注意：没有路网文件，使用示意路网 / note: no road file, the proxy network was used")
     shares = [
@@ -296,6 +335,8 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         f"{len(doc['selected'])} new sites {doc['build_order']}; covered "
         f"{shares[0]} -> {shares[1]}"
     )
+    for note in doc["notes"]:
+        print(f"  注 / note: {note}")
     return 0
 
 
@@ -304,6 +345,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from planning.coverage import CoverageOptions
     from planning.report import ReportInputs, write_report
 
+    if Path(args.out).is_dir():
+        raise InputError(
+            "报告输出位置是一个文件夹，请给出文件名",
+            "the report output is a folder; give a file name",
+            file=str(args.out),
+        )
     if Path(args.out).suffix.lower() not in (".html", ".htm", ".pdf", ".xlsx"):
         raise InputError(
             "报告文件须为 .html、.pdf 或 .xlsx",
@@ -657,7 +704,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"servicenet: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except FileNotFoundError as exc:
-        err = InputError("找不到文件", "file not found", file=str(exc.filename))
+        err = InputError(
+            f"找不到文件或文件夹（{exc.strerror}）",
+            f"no such file or folder ({exc.strerror})",
+            file=str(exc.filename),
+        )
+        print(f"servicenet: {err.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # permissions, a folder where a file is expected, a full disk ...
+        err = InputError(
+            f"无法读取或写入（{exc.strerror or exc}）",
+            f"cannot read or write ({exc.strerror or exc})",
+            file=str(exc.filename) if exc.filename else None,
+        )
         print(f"servicenet: {err.message}", file=sys.stderr)
         return 2
     return code

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.errors import InputError
 from geo.network import RoadNetwork
 from geo.projection import to_metric
 from geo.vocab import Vocabulary, load_vocabulary
@@ -42,6 +43,16 @@ class CoverageOptions:
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     walk_kph: float = DEFAULT_WALK_KPH
     search_factor: float = 4.0
+
+    def __post_init__(self) -> None:
+        for name, zh in (
+            ("max_snap_m", "最大吸附距离（米）"),
+            ("walk_kph", "步行速度（千米/时）"),
+            ("search_factor", "搜索倍数"),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not (np.isfinite(value) and value > 0):
+                raise InputError(f"{zh}须为有限的正数：{value}", f"{name} must be > 0: {value}")
 
 
 @dataclass(frozen=True)

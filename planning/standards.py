@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -93,14 +94,19 @@ def parse_standards(
                 )
             )
         minutes = entry["max_minutes"]
-        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not minutes > 0:
+        if (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, int | float)
+            or not minutes > 0
+            or not math.isfinite(minutes)
+        ):
             problems.append(
                 _error(
                     source,
                     index,
                     "max_minutes",
-                    "须为正数",
-                    f"must be a positive number, not {minutes!r}",
+                    "须为有限的正数",
+                    f"must be a finite positive number, not {minutes!r}",
                 )
             )
         share = entry.get("target_share")
