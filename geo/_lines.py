@@ -80,6 +80,31 @@ def pick_layer(path: Path, layer: str | None) -> str | None:
     raise LookupError("no line layer")
 
 
+def _looks_misdecoded(frame: gpd.GeoDataFrame) -> bool:
+    """Text read as Latin-1 that was written in a Chinese code page (µÈ¼¶ for 等级)."""
+    texts = [str(c) for c in frame.columns]
+    for col in frame.columns:
+        if frame[col].dtype == object and col != frame.geometry.name:
+            texts.extend(str(v) for v in frame[col].dropna().head(200))
+    return any("\x80" <= ch <= "\xff" for t in texts for ch in t)
+
+
+def _shapefile_without_cpg(path: Path, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A Shapefile with no .cpg is read by GDAL as Latin-1; Chinese tools write GBK.
+
+    When the text looks mis-decoded, the attributes are read again as GB18030
+    (a superset of GBK) and the frame says so in ``attrs["encoding"]``.
+    """
+    if not _looks_misdecoded(frame):
+        return frame
+    try:
+        again = gpd.read_file(path, encoding="gb18030")
+    except Exception:  # not GB18030 either: keep what GDAL read
+        return frame
+    again.attrs["encoding"] = "gb18030"
+    return again
+
+
 def read_lines(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     """Read a line layer, one row per LineString (MultiLineStrings exploded), 2-D.
 
@@ -87,6 +112,8 @@ def read_lines(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     counts them from the row totals).
     """
     frame = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+    if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists():
+        frame = _shapefile_without_cpg(path, frame)
     frame = frame[frame.geometry.notna()]
     frame = frame[frame.geom_type.isin(["LineString", "MultiLineString"])]
     frame = frame.explode(index_parts=False, ignore_index=True)

@@ -34,7 +34,7 @@ from geo.network import NetworkFacts, RoadNetwork
 log = logging.getLogger(__name__)
 
 #: Bump when the way networks are built changes, so old entries are not reused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Shapefiles without .cpg re-read as GB18030 when mis-decoded
 CACHE_DIR_NAME = ".servicenet-cache"
 
 

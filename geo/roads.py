@@ -845,6 +845,11 @@ def _from_lines(
     if frame.empty:
         raise RoadNetworkError("图层中没有线要素", "the layer has no line features", file=str(path))
     notes: list[str] = []
+    if frame.attrs.get("encoding"):
+        notes.append(
+            f"no .cpg beside the Shapefile and its text looked mis-decoded: attributes read "
+            f"as {frame.attrs['encoding']}"
+        )
     if frame.crs is None:
         x0, y0, x1, y1 = frame.total_bounds
         if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):

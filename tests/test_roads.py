@@ -795,3 +795,44 @@ def test_bad_options() -> None:
         load_roads(RULES, bbox=(0.0, 0.0, 1.0, 1.0), cache=False)
     with pytest.raises(RoadNetworkError, match="not found"):
         load_roads(ROADS / "missing.osm.pbf", cache=False)
+
+
+def test_shapefile_without_cpg_in_gbk_keeps_its_road_classes(tmp_path: Path) -> None:
+    """Chinese GIS tools write DBF text in GBK, often with no .cpg: GDAL would read
+    Latin-1 gibberish (µÈ¼¶ for 等级) and lose the class column."""
+    import pandas as pd
+    from shapely.geometry import LineString
+
+    grades = ["高速", "国道", "省道", "县道", "乡道", "村道"]
+    frame = gpd.GeoDataFrame(
+        {"等级": grades, "名称": [f"{g}一号" for g in grades]},
+        geometry=[
+            LineString([(117.5 + i * 0.01, 26.1), (117.5 + i * 0.01, 26.2)]) for i in range(6)
+        ]
+        + [],
+        crs="EPSG:4326",
+    )
+    # one connected network: a cross street joining the six
+    frame = pd.concat(
+        [
+            frame,
+            gpd.GeoDataFrame(
+                {"等级": ["村道"], "名称": ["横街"]},
+                geometry=[LineString([(117.5, 26.15), (117.55, 26.15)])],
+                crs="EPSG:4326",
+            ),
+        ],
+        ignore_index=True,
+    )
+    shp = tmp_path / "roads.shp"
+    frame.to_file(shp, encoding="gbk")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    dbf = shp.with_suffix(".dbf")
+    raw = bytearray(dbf.read_bytes())
+    raw[29] = 0  # no language driver id either, as the probe's file had
+    dbf.write_bytes(bytes(raw))
+    net = load_roads(shp, mode="drive", cache=False)
+    assert any("gb18030" in n for n in net.facts.notes)
+    assert "等级" in net.facts.speed_source and "no class column" not in " ".join(net.facts.notes)
+    speeds = {round(float(net.length_m[k] / net.forward_s[k] * 3.6)) for k in range(net.n_segments)}
+    assert len(speeds) >= 4  # the grades give different speeds, not one default
