@@ -109,6 +109,7 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "gap": ("缺口", "Gap"),
     "rank": ("排名", "Rank"),
     "uncovered": ("未覆盖人数", "People not covered"),
+    "share_of_demand": ("占需求人数比例", "Share of all demand"),
     "points": ("需求点", "Points"),
     "townships": ("涉及乡镇", "Townships"),
     "nearest_site": ("最近同级站点", "Nearest site"),

@@ -79,7 +79,7 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
             t("roads", lang),
             t("roads_proxy", lang)
             if an.is_proxy
-            else ", ".join(n.facts.source for n in an.networks.values()),
+            else ", ".join(dict.fromkeys(n.facts.source for n in an.networks.values())),
         ],
         [t("sheet_sites", lang), len(inputs.sites)],
         [t("demand", lang), len(inputs.demand)],
@@ -225,7 +225,7 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
                 "kind",
                 "level",
                 "uncovered",
-                "covered",
+                "share_of_demand",
                 "points",
                 "county",
                 "townships",
