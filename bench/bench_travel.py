@@ -398,16 +398,11 @@ def nearest_stages(net: RoadNetwork, demand: Any, sites: Any) -> dict[str, float
     warm = fresh(net)
     snap(warm, demand[0][:1], demand[1][:1])  # builds the cached per-network structures
     st["snap 10,000 demand points"], _, d = best_of(lambda: snap(warm, *demand))
-    dropped = getattr(index(warm), "dropped", None) if index is not None else None
-    if dropped is not None:
-        pts = shapely.points(*demand)
-        st["↳ of which the dropped-segment STRtree query"] = best_of(
-            lambda: dropped.query_nearest(
-                pts,
-                max_distance=travel.DEFAULT_MAX_SNAP_M,
-                return_distance=True,
-                all_matches=False,
-            )
+    near_dropped = getattr(travel, "_near_dropped", None)
+    if index is not None and near_dropped is not None and index(warm).dropped is not None:
+        px, py = (np.asarray(a, dtype=float) for a in demand)
+        st["↳ of which the dropped-segment check"] = best_of(
+            lambda: near_dropped(index(warm), px, py, d.distance_m, travel.DEFAULT_MAX_SNAP_M)
         )[0]
     st["snap 300 sites"], _, s = best_of(lambda: snap(warm, *sites))
     both = travel.Snapped(*(np.concatenate([getattr(d, f), getattr(s, f)]) for f in fields))

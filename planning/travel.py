@@ -223,26 +223,37 @@ def snap(
         pts = src[best]
         segment[pts], fraction[pts], distance[pts] = seg[best], t[best], d[best]
         ok[pts] = d[best] <= max_snap_m
-    if idx.dropped is not None and idx.dropped_tree is not None:
-        # A dropped segment at distance D has a sample within D + spacing/2, so
-        # points whose nearest dropped sample is farther than that from
-        # min(distance, max_snap_m) cannot be nearer to a dropped segment.
-        half = idx.dropped_spacing / 2
-        dd, _ = idx.dropped_tree.query(
-            np.column_stack([px, py]), k=1, distance_upper_bound=max_snap_m + half + 1e-6
-        )
-        cand = np.flatnonzero(dd - half <= np.minimum(distance, max_snap_m) + 1e-6)
-        if len(cand):
-            (dsrc, _), ddist = idx.dropped.query_nearest(
-                shapely.points(px[cand], py[cand]),
-                max_distance=max_snap_m,
-                return_distance=True,
-                all_matches=False,
-            )
-            hit = cand[dsrc]
-            near_dropped[hit] = ddist < distance[hit]
+    if idx.dropped is not None:
+        near_dropped = _near_dropped(idx, px, py, distance, max_snap_m)
     access = np.where(ok, distance / (walk_kph / 3.6), np.inf)
     return Snapped(segment, fraction, distance, access, ok, near_dropped)
+
+
+def _near_dropped(
+    idx: _Index, px: FloatArray, py: FloatArray, distance: FloatArray, max_snap_m: float
+) -> BoolArray:
+    """Points nearer (within ``max_snap_m``) to a dropped segment than to their snap."""
+    out = np.zeros(len(px), dtype=bool)
+    if idx.dropped is None or idx.dropped_tree is None:
+        return out
+    # A dropped segment at distance D has a sample within D + spacing/2, so
+    # points whose nearest dropped sample is farther than that from
+    # min(distance, max_snap_m) cannot be nearer to a dropped segment.
+    half = idx.dropped_spacing / 2
+    dd, _ = idx.dropped_tree.query(
+        np.column_stack([px, py]), k=1, distance_upper_bound=max_snap_m + half + 1e-6
+    )
+    cand = np.flatnonzero(dd - half <= np.minimum(distance, max_snap_m) + 1e-6)
+    if len(cand):
+        (dsrc, _), ddist = idx.dropped.query_nearest(
+            shapely.points(px[cand], py[cand]),
+            max_distance=max_snap_m,
+            return_distance=True,
+            all_matches=False,
+        )
+        hit = cand[dsrc]
+        out[hit] = ddist < distance[hit]
+    return out
 
 
 @dataclass(frozen=True)
