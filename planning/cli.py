@@ -267,6 +267,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         after_completion=args.after_completion,
         heuristic=args.heuristic,
         curve=not args.no_curve,
+        target_share=args.target_share,
     )
     user = read_candidates(args.candidates) if args.candidates else None
     net = None
@@ -631,6 +632,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", action="store_true", help="also use a regular grid of candidates")
     p.add_argument("--time-limit", type=float, default=60.0, help="solver time limit (s)")
     p.add_argument("--heuristic", action="store_true", help="greedy + swap only, no MIP")
+    p.add_argument(
+        "--target-share",
+        type=float,
+        help="lscp: fewest sites to reach this covered share, 0..1 (default: all reachable)",
+    )
     p.add_argument("--no-curve", action="store_true", help="skip the coverage-budget curve")
     p.add_argument(
         "--after-completion", action="store_true", help="count planned and under-construction sites"

@@ -687,32 +687,53 @@ def solve_lscp(
     inst: Instance,
     max_minutes: float,
     *,
+    target_share: float | None = None,
     method: Literal["exact", "heuristic"] = "exact",
     time_limit: float = 60.0,
     mip_gap: float = DEFAULT_MIP_GAP,
 ) -> Solution:
     """Location set covering with the existing sites kept open.
 
-    Mathematics (after reduction)::
+    Mathematics (after reduction), full form (``target_share`` None)::
 
         min   sum_j x_j
         s.t.  sum_{j in N_i} x_j >= 1          for every demand i not covered by E
                                                and reachable by some candidate
               x_j in {0, 1}
 
-    Demand that no candidate and no existing site reaches within ``S`` cannot
-    be covered: it is reported (``reductions["demand_not_coverable"]``), not a
-    reason to fail. Reductions as for MCLP (merging identical rows, dropping
-    dominated candidates), both exact.
+    Target form, ``T = target_share``, ``W`` the total weight and ``B`` the
+    weight already covered by ``E``::
+
+        min   sum_j x_j
+        s.t.  B + sum_i w_i y_i >= T W
+              y_i <= sum_{j in N_i} x_j        for every demand i not covered by E
+              x_j in {0, 1},  0 <= y_i <= 1
+
+    (the fewest new sites that bring the covered share to ``T``; no site when
+    ``B >= T W``; infeasible, with the highest reachable share in the message,
+    when even every candidate falls short). Demand that no candidate and no
+    existing site reaches within ``S`` cannot be covered: it is reported
+    (``reductions["demand_not_coverable"]``), not a reason to fail in the full
+    form. Reductions as for MCLP (merging identical rows, dropping dominated
+    candidates), both exact.
     """
     started = time.perf_counter()
+    if target_share is not None and not 0.0 <= target_share <= 1.0:
+        raise InputError("目标覆盖率须在 0 到 1 之间", "target_share must be within 0..1")
     w = inst.weights
     total = float(w.sum())
     red = _reduce_cover(inst, max_minutes, None)
     keep, reduced = red.keep, red.reduced
     not_coverable = ~red.by_existing & ~red.coverable
-    reductions = {**red.counts, "weight_not_coverable": float(w[not_coverable].sum())}
+    reductions: dict[str, Any] = {
+        **red.counts,
+        "weight_not_coverable": float(w[not_coverable].sum()),
+    }
     before = float(w[red.by_existing].sum())
+    if target_share is not None:
+        return _lscp_target(
+            red, before, total, target_share, method, time_limit, mip_gap, started, reductions
+        )
     after = before + float(w[red.coverable & ~red.by_existing].sum())
     # greedy set cover (most uncovered rows per site), then drop redundant sites
     ones = np.ones(reduced.shape[0])
@@ -745,23 +766,140 @@ def solve_lscp(
     notes: list[str] = []
     status, sol = _usable(status, sol, start, notes)
     chosen_idx = np.flatnonzero(sol > 0.5)
-    lower = _finite(bound)
-    if lower is None:  # at least one site while any demand is left to cover
-        lower = 1.0
-        notes.append(SIMPLE_BOUND_NOTE)
-    return _finish(
-        "lscp",
+    return _lscp_finish(
         status,
-        float(len(chosen_idx)),
-        lower,
-        _relative_gap(float(len(chosen_idx)), lower),
+        bound,
         started,
         keep[chosen_idx],
+        notes,
         covered_before=before,
         covered_after=after,
         total_weight=total,
         reductions=reductions,
+    )
+
+
+def _lscp_finish(
+    status: str,
+    bound: float | None,
+    started: float,
+    selected: IntArray,
+    notes: list[str],
+    **kw: Any,
+) -> Solution:
+    """An LSCP solution: the count of new sites, with the solver's bound or a simple one."""
+    lower = _finite(bound)
+    if lower is None:  # at least one site while any demand is left to cover
+        lower = 1.0
+        notes.append(SIMPLE_BOUND_NOTE)
+    value = float(len(selected))
+    return _finish(
+        "lscp",
+        status,
+        value,
+        lower,
+        _relative_gap(value, lower),
+        started,
+        selected,
         notes=tuple(notes),
+        **kw,
+    )
+
+
+def _lscp_target(
+    red: _CoverReduction,
+    before: float,
+    total: float,
+    target_share: float,
+    method: Literal["exact", "heuristic"],
+    time_limit: float,
+    mip_gap: float,
+    started: float,
+    reductions: dict[str, Any],
+) -> Solution:
+    """The target form of :func:`solve_lscp` (its docstring states the model)."""
+    keep, reduced, sub_w = red.keep, red.reduced, red.weights
+    need = target_share * total - before  # weight the new sites must add
+    reachable = before + float(sub_w.sum())
+    kw: dict[str, Any] = {
+        "total_weight": total,
+        "reductions": {**reductions, "target_share": target_share},
+    }
+    if need <= 1e-9 * max(total, 1.0):
+        return _finish(
+            "lscp",
+            "optimal",
+            0.0,
+            0.0,
+            0.0,
+            started,
+            keep[:0],
+            covered_before=before,
+            covered_after=before,
+            **kw,
+        )
+    if reachable < target_share * total - 1e-9 * max(total, 1.0):
+        share = reachable / total if total > 0 else 0.0
+        raise InfeasibleModelError(
+            f"即使启用全部候选点，覆盖率最高也只有 {share:.1%}，达不到目标 {target_share:.0%}",
+            f"even every candidate together covers at most {share:.1%}, short of the target "
+            f"{target_share:.0%}",
+        )
+    # greedy: the largest newly covered weight until the target is reached
+    c = reduced.astype(np.float64)
+    ct = c.T.tocsr()
+    hit = np.zeros(reduced.shape[0], dtype=bool)
+    warm: list[int] = []
+    while float(sub_w[hit].sum()) < need - 1e-9 and len(warm) < reduced.shape[1]:
+        gain = ct @ (sub_w * ~hit)
+        gain[warm] = -1.0
+        j = int(np.argmax(gain))
+        warm.append(j)
+        hit |= c[:, j].toarray().ravel() > 0
+    warm_idx = np.array(sorted(warm), dtype=np.int64)
+    if method == "heuristic":
+        value = before + float(sub_w[hit].sum())
+        return _finish(
+            "lscp",
+            "heuristic",
+            float(len(warm)),
+            None,
+            None,
+            started,
+            keep[warm_idx],
+            covered_before=before,
+            covered_after=value,
+            **kw,
+        )
+    mip = _Mip()
+    n_j, n_i = reduced.shape[1], reduced.shape[0]
+    x = mip.add_vars(np.ones(n_j), 0.0, 1.0, True)
+    y = mip.add_vars(np.zeros(n_i), 0.0, 1.0, False)
+    link = mip.add_rows(np.full(n_i, -np.inf), np.zeros(n_i))
+    coo = reduced.tocoo()
+    mip.add_entries(link, y, np.ones(n_i))
+    mip.add_entries(link[coo.row], x[coo.col], -np.ones(len(coo.row)))
+    (goal,) = mip.add_rows(np.array([need]), np.array([np.inf]))
+    mip.add_entries(np.full(n_i, goal), y, sub_w)
+    start = np.zeros(n_j + n_i)
+    start[x[warm_idx]] = 1.0
+    start[y] = hit.astype(float)
+    status, sol, _obj, bound, _gap = mip.solve(time_limit, mip_gap, start)
+    if status == "infeasible":
+        raise InfeasibleModelError("模型无可行解", "the model has no feasible solution")
+    notes: list[str] = []
+    status, sol = _usable(status, sol, start, notes)
+    chosen_idx = np.flatnonzero(sol[x] > 0.5)
+    value = before + _covered(reduced, sub_w, chosen_idx)
+    return _lscp_finish(
+        status,
+        bound,
+        started,
+        keep[chosen_idx],
+        notes,
+        covered_before=before,
+        covered_after=value,
+        **kw,
     )
 
 

@@ -75,6 +75,8 @@ class SuggestRequest:
     after_completion: bool = False
     heuristic: bool = False
     curve: bool = True
+    #: LSCP only: fewest sites to reach this covered share (None: cover all reachable demand)
+    target_share: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -104,6 +106,12 @@ class SuggestRequest:
             raise InputError("时间标准须为有限的正数", "max minutes must be a finite number > 0")
         if not (np.isfinite(self.time_limit) and self.time_limit > 0):
             raise InputError("求解时限须为正数（秒）", "the time limit must be > 0 seconds")
+        if self.target_share is not None and (
+            self.method != "lscp" or not 0.0 <= self.target_share <= 1.0
+        ):
+            raise InputError(
+                "目标覆盖率（0 到 1）只用于 LSCP", "a target share (0..1) is for LSCP only"
+            )
         if self.method == "cmclp" and self.heuristic:
             raise InputError(
                 "容量约束模型只有精确解法（HiGHS），请去掉 --heuristic",
@@ -384,7 +392,13 @@ def _solve(inst: Instance, req: SuggestRequest, count: int | None, time_limit: f
             )
         return solve_mclp(inst, req.max_minutes, p=count, method=method, time_limit=time_limit)
     if req.method == "lscp":
-        return solve_lscp(inst, req.max_minutes, method=method, time_limit=time_limit)
+        return solve_lscp(
+            inst,
+            req.max_minutes,
+            target_share=req.target_share,
+            method=method,
+            time_limit=time_limit,
+        )
     if req.method == "pmedian":
         return solve_pmedian(
             inst,
@@ -629,7 +643,7 @@ def suggest(
             "no new site: no candidate improves the objective (or the count/budget is 0)"
         )
     not_coverable = solution.reductions.get("weight_not_coverable")
-    if req.method == "lscp" and not_coverable:
+    if req.method == "lscp" and not_coverable and req.target_share is None:
         notes.append(
             f"有 {not_coverable:g} 人（权重）在 {req.max_minutes:g} 分钟内没有任何候选点或现有站点"
             f"可达，LSCP 只覆盖可达的需求 / weight {not_coverable:g} is within "

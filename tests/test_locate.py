@@ -221,3 +221,32 @@ def test_merge_rows_groups_exactly(
     for g, members in enumerate(expected):
         assert (merged[g] != cover[members[0]]).nnz == 0
         assert merged_w[g] == pytest.approx(weights[members].sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("target", [0.0, 0.5, 0.7, 0.85, 0.999])
+def test_lscp_target_form_equals_brute_force(seed: int, target: float) -> None:
+    """Fewest new sites that bring the covered share to the target, by enumeration."""
+    from planning.locate import InfeasibleModelError
+
+    inst = instance(seed)
+    s = 15.0
+    total = float(inst.weights.sum())
+    best = None
+    for r in range(8):
+        for c in itertools.combinations(range(7), r):
+            if covered_weight(inst, s, c) >= target * total - 1e-9:
+                best = (r, covered_weight(inst, s, c))
+                break
+        if best is not None:
+            break
+    if best is None:
+        with pytest.raises(InfeasibleModelError):
+            solve_lscp(inst, s, target_share=target)
+        return
+    sol = solve_lscp(inst, s, target_share=target)
+    assert sol.status == "optimal" and sol.objective == best[0] == len(sol.selected)
+    assert sol.covered_after >= target * total - 1e-9
+    assert sol.covered_after == pytest.approx(covered_weight(inst, s, sol.selected))
+    heur = solve_lscp(inst, s, target_share=target, method="heuristic")
+    assert heur.covered_after >= target * total - 1e-9 and heur.objective >= sol.objective

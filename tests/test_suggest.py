@@ -393,3 +393,17 @@ def test_a_solver_stopped_early_still_reports_a_bound_and_gap() -> None:
             assert sol.objective <= sol.bound + 1e-6
         else:
             assert sol.objective >= sol.bound - 1e-6
+
+
+def test_lscp_to_a_target_share_from_the_command_line(tmp_path: Path) -> None:
+    """Weights 10..60 (total 210); K3 covers 110, K2 70, K1 30 (+60 at 12 min: beyond 10)."""
+    paths = small_matrix_case(tmp_path)
+    proc = matrix_run(paths, tmp_path / "a", "--method", "lscp", "--target-share", "0.5")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "a/solution.json").read_text(encoding="utf-8"))
+    assert doc["selected"] == ["K3"] and doc["covered_share_after"] >= 0.5  # 110/210
+    proc = matrix_run(paths, tmp_path / "b", "--method", "lscp", "--target-share", "0.8")
+    doc = json.loads((tmp_path / "b/solution.json").read_text(encoding="utf-8"))
+    assert sorted(doc["selected"]) == ["K2", "K3"]  # 180/210 >= 168; K3 + K1 gives only 140
+    proc = matrix_run(paths, tmp_path / "c", "--count", "1", "--target-share", "0.6")
+    assert proc.returncode == 2 and "LSCP" in proc.stderr

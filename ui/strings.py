@@ -82,6 +82,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rows_read": ("读取行数", "Rows read"),
     "rows_imported": ("导入", "Imported"),
     "rows_rejected": ("拒绝", "Rejected"),
+    "lscp_to_target": (
+        "只需达到该标准的目标覆盖率（{share}），不必覆盖全部可达需求",
+        "Only reach the standard's target share ({share}), not every reachable point",
+    ),
     "sheet_used": ("读取的工作表：{sheet}", "Worksheet read: {sheet}"),
     "extra_columns": (
         "未识别的列，已原样保留为附加列：{cols}。如果其中有坐标、类型、级别或状态，请改用常见的列名。",

@@ -68,6 +68,12 @@ sources = st.multiselect(
     format_func=lambda s: tr(f"cand_{s}"),
     key="sg_sources",
 )
+to_target = False
+target_share = stds[chosen].target_share if chosen in stds else None
+if method == "lscp" and target_share is not None:
+    to_target = st.checkbox(
+        tr("lscp_to_target", share=f"{target_share:.0%}"), value=True, key="sg_to_target"
+    )
 upload = st.file_uploader(tr("cand_upload"), type=["csv", "xlsx"], key="sg_upload")
 time_limit = st.slider(tr("time_limit"), 5, 120, 30, key="sg_time")
 after = st.session_state.get("cov_after", False)
@@ -101,6 +107,7 @@ if st.session_state.get("sg_ran"):
             budget=float(budget) if method == "mclp" and by == "budget" else None,
             time_limit=float(time_limit),
             after_completion=after,
+            target_share=target_share if to_target else None,
         )
         with st.spinner(tr("solving")):
             result = ana.run_suggestion(sites, demand, request, tuple(sources), user)
