@@ -74,10 +74,19 @@ def pick_layer(path: Path, layer: str | None) -> str | None:
         return layer
     if len(layers) <= 1:
         return None
-    for name, geom_type in layers:
-        if geom_type is not None and "LineString" in str(geom_type):
-            return str(name)
+    found = line_layers(path)
+    if found:
+        return found[0]
     raise LookupError("no line layer")
+
+
+def line_layers(path: Path) -> list[str]:
+    """Names of the line layers of a multi-layer file."""
+    return [
+        str(name)
+        for name, geom_type in pyogrio.list_layers(path)
+        if geom_type is not None and "LineString" in str(geom_type)
+    ]
 
 
 def _looks_misdecoded(frame: gpd.GeoDataFrame) -> bool:

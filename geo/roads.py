@@ -845,6 +845,13 @@ def _from_lines(
     if frame.empty:
         raise RoadNetworkError("图层中没有线要素", "the layer has no line features", file=str(path))
     notes: list[str] = []
+    if chosen is not None and layer is None:
+        lines_layers = _lines.line_layers(path)
+        if len(lines_layers) > 1:
+            notes.append(
+                f"{len(lines_layers)} line layers in the file ({', '.join(lines_layers)}): "
+                f"the first, {chosen!r}, was used"
+            )
     if frame.attrs.get("encoding"):
         notes.append(
             f"no .cpg beside the Shapefile and its text looked mis-decoded: attributes read "

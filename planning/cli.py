@@ -93,7 +93,7 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
     demand = import_demand(args.demand, encoding=args.encoding, crs=args.crs, name=str(args.demand))
     for result in (sites, demand):
         for issue in result.issues:
-            if issue.severity == "error":
+            if issue.severity == "error" or getattr(args, "verbose", False):
                 col = f", column {issue.column}" if issue.column else ""
                 print(f"  {result.source}, row {issue.row}{col}: {issue.message}", file=sys.stderr)
     if not demand.rows_imported:

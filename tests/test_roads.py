@@ -836,3 +836,18 @@ def test_shapefile_without_cpg_in_gbk_keeps_its_road_classes(tmp_path: Path) -> 
     assert "等级" in net.facts.speed_source and "no class column" not in " ".join(net.facts.notes)
     speeds = {round(float(net.length_m[k] / net.forward_s[k] * 3.6)) for k in range(net.n_segments)}
     assert len(speeds) >= 4  # the grades give different speeds, not one default
+
+
+def test_a_file_with_two_line_layers_says_which_was_used(tmp_path: Path) -> None:
+    from shapely.geometry import LineString
+
+    gpkg = tmp_path / "roads.gpkg"
+    for name, y in (("main", 26.1), ("minor", 26.2)):
+        gpd.GeoDataFrame(
+            {"highway": ["primary"]},
+            geometry=[LineString([(117.5, y), (117.6, y)])],
+            crs="EPSG:4326",
+        ).to_file(gpkg, layer=name)
+    net = load_roads(gpkg, mode="drive", cache=False)
+    assert any("2 line layers" in n and "'main'" in n for n in net.facts.notes)
+    assert net.n_segments >= 1
