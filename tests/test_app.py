@@ -114,6 +114,24 @@ def test_suggest_page_solves_explains_and_accepts(app: AppTest) -> None:
     assert len(app.session_state["sites"]) == before + 3
 
 
+def test_suggest_page_lscp_to_the_standard_target(app: AppTest) -> None:
+    """LSCP with the standard's target: the fewest sites that reach it, not full coverage."""
+    app.switch_page("ui/pages/suggest.py").run(timeout=120)
+    app.selectbox(key="sg_method").set_value("lscp").run(timeout=120)
+    assert not app.exception, app.exception
+    assert app.checkbox(key="sg_to_target").value is True
+    app.button(key="sg_run").click().run(timeout=180)
+    assert not app.exception, app.exception
+    to_target = {m.label: m.value for m in app.metric}
+    app.checkbox(key="sg_to_target").uncheck().run(timeout=180)
+    assert not app.exception, app.exception
+    full = {m.label: m.value for m in app.metric}
+    share = float(to_target["建成后覆盖率"].rstrip("%"))
+    assert share >= 90.0 - 0.05  # service_center/township's target share is 90 %
+    assert int(to_target["新增站点"]) <= int(full["新增站点"])
+    assert float(full["建成后覆盖率"].rstrip("%")) >= share
+
+
 def test_report_page_builds_downloads(app: AppTest) -> None:
     app.switch_page("ui/pages/report.py").run(timeout=120)
     assert not app.exception, app.exception
