@@ -141,12 +141,15 @@ def open_project(path: str | Path) -> Project:
 
     sites = gpd.GeoDataFrame(pyogrio.read_dataframe(p, layer="sites"))
     demand = gpd.GeoDataFrame(pyogrio.read_dataframe(p, layer="demand"))
+    changes = read("changes", CHANGE_COLUMNS)
+    # the order of a scenario's changes is a number; the file may hand it back as text
+    changes["seq"] = pd.to_numeric(changes["seq"], errors="coerce").astype("Int64")
     project = Project(
         sites=_restore(sites),
         demand=_restore(demand),
         standards=read("standards", STANDARD_COLUMNS),
         scenarios=read("scenarios", SCENARIO_COLUMNS),
-        changes=read("changes", CHANGE_COLUMNS),
+        changes=changes,
         metadata=meta,
         path=p,
     )

@@ -404,3 +404,22 @@ def test_plans_are_compared_on_one_network() -> None:
     # and the new reading room covers someone it could reach
     rr = (b["kind"] == "reading_room") & (b["level"] == "community")
     assert b.loc[rr, "covered"].sum() >= a.loc[rr, "covered"].sum()
+
+
+def test_changes_keep_their_order_across_reopening(tmp_path: Path) -> None:
+    """Edits after reopening a file worked only within one session (seq came back as text)."""
+    path = tmp_path / "p.gpkg"
+    project = small_project()
+    save_project(project, path)
+    for step in range(3):
+        project = open_project(path)
+        if step == 0:
+            project = add_changes(project, "A", [Change("close_site", {"site_id": "007"})])
+        else:
+            change = Change("set_capacity", {"site_id": "S3", "capacity": 100 + step})
+            project = add_changes(project, "A", [change])
+        save_project(project, path, expected_version=project.version)
+    changes = scenario_changes(open_project(path), "A")
+    assert [c.op for c in changes] == ["close_site", "set_capacity", "set_capacity"]
+    assert [c.payload.get("capacity") for c in changes[1:]] == [101, 102]
+    assert pd.api.types.is_integer_dtype(open_project(path).changes["seq"])
