@@ -30,6 +30,7 @@ with st.sidebar:
         format_func=lambda c: text(f"lang_{c}"),
         horizontal=True,
         key="lang",
+        on_change=state.language_changed,
     )
 state.ensure_loaded()
 pages = [

@@ -84,9 +84,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "please check: {value}",
     ),
     "crs_assumed": (
-        "未指定坐标系，按 WGS-84 处理；高德/腾讯坐标请用 --crs gcj02，百度坐标请用 --crs bd09",
-        "no coordinate system given, WGS-84 assumed; use --crs gcj02 for Amap/Tencent, "
-        "--crs bd09 for Baidu",
+        "未注明坐标系，按 WGS-84 处理；高德/腾讯坐标请选 GCJ-02（命令行 --crs gcj02），"
+        "百度坐标请选 BD-09（--crs bd09）",
+        "no coordinate system given, WGS-84 assumed; choose GCJ-02 for Amap/Tencent "
+        "(--crs gcj02 on the command line), BD-09 for Baidu (--crs bd09)",
     ),
     "crs_from_header": (
         "根据表头判断坐标系为 {crs}",
@@ -112,6 +113,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "unknown level: {value} (known: {known})",
     ),
     "level_defaulted": ("未填级别，按{value_zh}处理", "level missing, taken as {value}"),
+    "level_was_grade": (
+        "级别“{grade}”是书屋的等级，已记为等级；级别按{value_zh}处理",
+        "level {grade!r} is a reading-room grade: kept as the grade; level taken as {value}",
+    ),
     "unknown_grade": (
         "无法识别的书屋等级：{value}（可用：{known_zh}）",
         "unknown reading-room grade: {value} (known: {known})",
@@ -887,6 +892,7 @@ def _site_fields(
     rec["kind"] = kind
 
     level_s, grade_s = cell("level"), cell("grade")
+    was_grade: str | None = None
     level = vocab.lookup("levels", level_s) if level_s else None
     grade = vocab.lookup("grades", grade_s) if grade_s else None
     if grade_s and grade is None:
@@ -896,7 +902,7 @@ def _site_fields(
         # A reading room's 级别 is usually its award grade (国家级/省级/市级).
         as_grade = vocab.lookup("grades", level_s)
         if as_grade is not None:
-            grade, level, level_s = as_grade, None, None
+            grade, level, was_grade, level_s = as_grade, None, level_s, None
     if level_s and level is None:
         known = _known(vocab, "levels")
         out.error(line, col_name("level"), "unknown_level", value=level_s, **known)
@@ -906,9 +912,10 @@ def _site_fields(
             out.warn(
                 line,
                 col_name("level"),
-                "level_defaulted",
+                "level_defaulted" if was_grade is None else "level_was_grade",
                 value=default_level,
                 value_zh=vocab.word("levels", default_level),
+                grade=was_grade,
             )
         else:
             out.error(line, col_name("level"), "missing_level")

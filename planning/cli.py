@@ -564,6 +564,10 @@ def _cmd_app(args: argparse.Namespace) -> int:
         "false",
     ]
     print(f"servicenet: http://localhost:{args.port}", flush=True)
+    if os.name == "posix":
+        # become the Streamlit server, so that stopping `servicenet app` stops it
+        os.chdir(ROOT)
+        os.execv(sys.executable, cmd)  # noqa: S606 (fixed argv, no shell)
     return subprocess.call(cmd, cwd=ROOT, env=os.environ.copy(), stdin=subprocess.DEVNULL)
 
 

@@ -227,3 +227,15 @@ def test_suggestions_accepted_into_an_open_scenario(
     project = open_project(path)
     assert len(project.changes) == 2 and set(project.changes["op"]) == {"add_site"}
     assert len(project.sites) == 293  # the base is untouched: the sites live in the scenario
+
+
+def test_switching_language_rebuilds_the_choices_in_the_new_language(app: AppTest) -> None:
+    app.switch_page("ui/pages/suggest.py").run(timeout=120)
+    assert app.multiselect(key="sg_sources").value
+    app.radio(key="lang").set_value("en").run(timeout=120)
+    assert not app.exception, app.exception
+    assert app.multiselect(key="sg_sources").value  # not emptied by the switch
+    assert app.selectbox(key="sg_method").options[0].startswith("MCLP")
+    app.button(key="sg_run").click().run(timeout=180)
+    assert not app.exception, app.exception
+    assert not list(app.error), [e.value for e in app.error]

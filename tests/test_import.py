@@ -781,10 +781,20 @@ def test_readme_lists_every_row_issue_code() -> None:
 
 def test_chinese_messages_name_kinds_and_levels_in_chinese() -> None:
     result = import_sites(SAMPLE)
-    defaulted = [i for i in result.issues if i.code == "level_defaulted"]
+    defaulted = [i for i in result.issues if i.code in ("level_defaulted", "level_was_grade")]
     assert defaulted and all("社区级" in i.zh and "community" not in i.zh for i in defaulted)
     rows = [HEAD, ["1", "三元区户外职工之家", "", "社区", "117.6", "26.2", "现有"]]
     inferred = next(
         i for i in import_sites(csv_bytes(rows), name="n.csv").issues if i.code == "kind_inferred"
     )
     assert "职工服务中心" in inferred.zh and "service_center" in inferred.en
+
+
+def test_a_reading_room_level_that_is_a_grade_says_so() -> None:
+    rows = [HEAD, ["1", "a", "职工书屋", "省级", "117.6", "26.2", "现有"]]
+    result = import_sites(csv_bytes(rows), name="g.csv")
+    assert (
+        result.table.loc[0, "grade"] == "provincial" and result.table.loc[0, "level"] == "community"
+    )
+    issue = next(i for i in result.issues if i.row == 2 and i.column == "级别")
+    assert issue.code == "level_was_grade" and "省级" in issue.zh and "未填" not in issue.zh

@@ -26,6 +26,32 @@ def lang() -> str:
     return str(st.session_state.get("lang", "zh"))
 
 
+# Choice widgets whose option labels are words of the current language: Streamlit
+# keeps showing the old words (and may lose the choice) after a language switch,
+# so they are rebuilt from their defaults in the new language.
+TRANSLATED_CHOICES = (
+    "basemap",
+    "cov_std",
+    "imp_kind",
+    "imp_encoding",
+    "imp_crs",
+    "sg_std",
+    "sg_method",
+    "sg_by",
+    "sg_sources",
+    "sg_to_target",
+    "prj_kind",
+    "prj_level",
+    "rp_lang",
+)
+
+
+def language_changed() -> None:
+    """Callback of the language switch: rebuild the translated choice widgets."""
+    for key in TRANSLATED_CHOICES:
+        st.session_state.pop(key, None)
+
+
 def tr(key: str, **kwargs: Any) -> str:
     """The string ``key`` in the current language."""
     return text(key, lang(), **kwargs)

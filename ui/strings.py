@@ -86,6 +86,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "只需达到该标准的目标覆盖率（{share}），不必覆盖全部可达需求",
         "Only reach the standard's target share ({share}), not every reachable point",
     ),
+    "no_candidate_source": (
+        "请至少选择一种候选点来源，或上传候选点文件；“缺口内的路网节点”只在有真实路网时才有候选点。",
+        "Choose at least one candidate source or upload candidates; road nodes inside gaps "
+        "exist only with a real road file.",
+    ),
     "sheet_used": ("读取的工作表：{sheet}", "Worksheet read: {sheet}"),
     "extra_columns": (
         "未识别的列，已原样保留为附加列：{cols}。如果其中有坐标、类型、级别或状态，请改用常见的列名。",

@@ -24,6 +24,10 @@ from ui.strings import vocabulary_words
 tr = state.tr
 lg = state.lang()
 kinds, levels = vocabulary_words("kind", lg), vocabulary_words("level", lg)
+modes = {m: tr(f"mode_{m}") for m in ("drive", "walk")}
+models = {m: tr(f"model_{m}") for m in ("mclp", "lscp", "pmedian", "cmclp")}
+sources_words = {c: tr(f"cand_{c}") for c in ("township_seat", "gap_node", "grid")}
+by_words = {b: tr(f"by_{b}") for b in ("count", "budget")}
 sites, demand = state.sites(), state.demand()
 
 st.title(tr("page_suggest"))
@@ -39,7 +43,7 @@ chosen = c1.selectbox(
     index=default,
     format_func=lambda k: (
         f"{kinds.get(stds[k].kind, stds[k].kind)} · "
-        f"{levels.get(stds[k].level, stds[k].level)} · {tr('mode_' + stds[k].mode)} "
+        f"{levels.get(stds[k].level, stds[k].level)} · {modes.get(stds[k].mode, stds[k].mode)} "
         f"≤ {stds[k].max_minutes:g} min"
     ),
     key="sg_std",
@@ -47,14 +51,14 @@ chosen = c1.selectbox(
 method = c2.selectbox(
     tr("suggest_model"),
     ("mclp", "lscp", "pmedian", "cmclp"),
-    format_func=lambda m: tr(f"model_{m}"),
+    format_func=models.__getitem__,
     key="sg_method",
 )
 c3, c4, c5 = st.columns(3)
 by = c3.radio(
     tr("suggest_by"),
     ("count", "budget"),
-    format_func=lambda b: tr(f"by_{b}"),
+    format_func=by_words.__getitem__,
     key="sg_by",
     disabled=method != "mclp",
     horizontal=True,
@@ -65,7 +69,7 @@ sources = st.multiselect(
     tr("candidate_sources"),
     ("township_seat", "gap_node", "grid"),
     default=("township_seat", "gap_node"),
-    format_func=lambda s: tr(f"cand_{s}"),
+    format_func=sources_words.__getitem__,
     key="sg_sources",
 )
 to_target = False
@@ -91,6 +95,8 @@ if upload is not None:
         except ServicenetError as exc:
             st.error(exc.zh if lg == "zh" else exc.en)
 
+if not sources and user is None:
+    st.warning(tr("no_candidate_source"))
 if st.button(tr("run_suggest"), type="primary", key="sg_run"):
     st.session_state["sg_ran"] = True
 
