@@ -303,7 +303,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             {mode: net},
             CoverageOptions(after_completion=args.after_completion, max_snap_m=args.max_snap_m),
         )
-        gaps = find_gaps(cov, demand)
+        gaps = find_gaps(cov, demand, numbering=[(s.kind, s.level) for s in standards])
         candidates = build_candidates(
             demand,
             sites,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -59,7 +60,11 @@ class GapOptions:
 
 
 def find_gaps(
-    coverage: CoverageResult, demand: gpd.GeoDataFrame, options: GapOptions | None = None
+    coverage: CoverageResult,
+    demand: gpd.GeoDataFrame,
+    options: GapOptions | None = None,
+    *,
+    numbering: Sequence[tuple[str, str]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Cluster the uncovered demand of every standard into ranked gaps.
 
@@ -67,7 +72,10 @@ def find_gaps(
     counties and townships it spans, the nearest qualifying site of any of its
     points and that time (empty where none was reached), the rule that made it
     a gap, and an outline. Within each standard gaps are ranked by uncovered
-    weight, largest first; ``gap_id`` is ``G<standard number>-<rank>``.
+    weight, largest first; ``gap_id`` is ``G<standard number>-<rank>``, the
+    standard numbered by its place in ``numbering`` (the full list of
+    (kind, level), so that a gap found for one standard alone keeps the id it has
+    in the whole analysis), else by its first appearance in ``coverage``.
     """
     opts = options or GapOptions()
     pts = coverage.points
@@ -140,9 +148,9 @@ def find_gaps(
     gaps = gpd.GeoDataFrame(table, geometry=geometry.to_numpy(), crs=4326)
     # rank within each standard, largest uncovered weight first; ids carry the
     # standard's position in the table so they stay unique across standards
-    std_order = {
-        key: i for i, key in enumerate(dict.fromkeys(zip(pts["kind"], pts["level"], strict=True)))
-    }
+    seen = list(dict.fromkeys(zip(pts["kind"], pts["level"], strict=True)))
+    listed = list(dict.fromkeys(numbering or ()))
+    std_order = {key: i for i, key in enumerate(listed + [k for k in seen if k not in listed])}
     std_index = np.array(
         [std_order[(k, lv)] for k, lv in zip(gaps["kind"], gaps["level"], strict=True)]
     )

@@ -407,3 +407,31 @@ def test_lscp_to_a_target_share_from_the_command_line(tmp_path: Path) -> None:
     assert sorted(doc["selected"]) == ["K2", "K3"]  # 180/210 >= 168; K3 + K1 gives only 140
     proc = matrix_run(paths, tmp_path / "c", "--count", "1", "--target-share", "0.6")
     assert proc.returncode == 2 and "LSCP" in proc.stderr
+
+
+def test_gaps_closed_use_the_ids_of_the_coverage_analysis(tmp_path: Path) -> None:
+    common = ["--sites", str(SITES), "--demand", str(DEMAND), "--crs", "wgs84"]
+    assert run("analyze", *common, "--out", str(tmp_path / "a")).returncode == 0
+    gaps = json.loads((tmp_path / "a/gaps.geojson").read_text(encoding="utf-8"))["features"]
+    ids = {
+        g["properties"]["gap_id"]
+        for g in gaps
+        if (g["properties"]["kind"], g["properties"]["level"]) == ("service_center", "township")
+    }
+    proc = run(
+        "suggest",
+        *common,
+        "--kind",
+        "service_center",
+        "--level",
+        "township",
+        "--count",
+        "3",
+        "--no-curve",
+        "--out",
+        str(tmp_path / "s"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = pd.read_csv(tmp_path / "s/suggestions.csv", encoding="utf-8-sig")
+    closed = {g for cell in rows["gaps_closed"].dropna() for g in str(cell).split(",") if g}
+    assert closed and closed <= ids

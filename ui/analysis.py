@@ -152,6 +152,7 @@ def _suggestion(
     _demand: gpd.GeoDataFrame,
     _user: pd.DataFrame | None,
     _nets: dict[str, RoadNetwork],
+    numbering: tuple[tuple[str, str], ...] = (),
 ) -> Suggestion:
     net = _nets[request.mode]
     std = Standard(request.kind, request.level, request.mode, request.max_minutes)
@@ -162,7 +163,7 @@ def _suggestion(
         {request.mode: net},
         CoverageOptions(after_completion=request.after_completion),
     )
-    gaps = find_gaps(cov, _demand)
+    gaps = find_gaps(cov, _demand, numbering=numbering)  # ids as on the coverage page
     options = CandidateOptions(
         township_seats="township_seat" in sources,
         gap_nodes="gap_node" in sources,
@@ -192,4 +193,5 @@ def run_suggestion(
     nets = networks_for(sites, demand)
     key = frame_key(sites) + frame_key(demand) + (roads_path() or "")
     user_key = frame_key(user) if user is not None else ""
-    return _suggestion(key, request, sources, user_key, sites, demand, user, nets)
+    numbering = tuple((s.kind, s.level) for s in standards())
+    return _suggestion(key, request, sources, user_key, sites, demand, user, nets, numbering)
