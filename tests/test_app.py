@@ -239,3 +239,31 @@ def test_switching_language_rebuilds_the_choices_in_the_new_language(app: AppTes
     app.button(key="sg_run").click().run(timeout=180)
     assert not app.exception, app.exception
     assert not list(app.error), [e.value for e in app.error]
+
+
+def test_a_save_refused_as_stale_is_shown_at_once(
+    app: AppTest, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program saved the file meanwhile: the next edit is refused and says so
+    in the same run; reloading does not claim to have saved anything."""
+    from geo.project import open_project, save_project
+
+    monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
+    path = tmp_path / "plan.gpkg"
+    app.switch_page("ui/pages/project.py").run(timeout=120)
+    app.text_input(key="prj_path").set_value(str(path))
+    app.button(key="prj_save_as").click().run(timeout=120)
+    app.text_input(key="prj_new_name").set_value("方案A")
+    app.button(key="prj_create").click().run(timeout=120)
+    other = open_project(path)  # a second tab or program saves a newer version
+    save_project(other, path, expected_version=other.version)
+    app.session_state["prj_clicked"] = (117.9, 25.55)
+    app.run(timeout=120)
+    app.text_input(key="prj_site_name").set_value("吴山新站")
+    app.button[[b.label for b in app.button].index("添加规划站点")].click().run(timeout=180)
+    assert not app.exception, app.exception
+    assert any("保存被拒绝" in e.value for e in app.error), [e.value for e in app.error]
+    assert len(open_project(path).changes) == 0  # nothing written
+    app.button(key="prj_reload").click().run(timeout=120)
+    assert not app.exception, app.exception
+    assert not any("已保存" in s.value for s in app.success)

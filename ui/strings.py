@@ -327,8 +327,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "project_saved": ("已保存（第 {version} 版）", "Saved (version {version})"),
     "project_stale": (
-        "保存被拒绝：{message}。请点击“重新载入”后再修改。",
-        "Save refused: {message}. Press Reload, then edit again.",
+        "保存被拒绝：{message}（点击下方“重新载入”）",
+        "Save refused: {message} (press Reload below)",
     ),
     "project_reload": ("重新载入", "Reload"),
     "project_error": ("项目文件错误：{message}", "Project file error: {message}"),

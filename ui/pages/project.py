@@ -35,16 +35,21 @@ def _message(exc: ServicenetError) -> str:
     return exc.zh if lg == "zh" else exc.en
 
 
-def _guard(action, *args):  # type: ignore[no-untyped-def]
-    """Run a project action; a stale file or another error is shown, never a traceback."""
+def _guard(action, *args, saves: bool = True):  # type: ignore[no-untyped-def]
+    """Run a project action; a stale file or another error is shown, never a traceback.
+
+    ``saves``: the action writes the file (a "saved" note follows); opening and
+    reloading do not.
+    """
     try:
         result = action(*args)
         saved = prj.current()
-        if saved is not None:
+        if saved is not None and saves:
             st.session_state["prj_flash"] = tr("project_saved", version=saved.version)
         return result
     except StaleProjectError as exc:
         st.session_state["prj_stale"] = _message(exc)
+        st.rerun()  # the refusal is shown at the top of the page: draw it now
     except ServicenetError as exc:
         st.error(tr("project_error", message=_message(exc)))
     return None
@@ -63,14 +68,17 @@ with c2:
         and _guard(prj.save_as, path_in) is not None
     ):
         st.rerun()
-    if b2.button(tr("project_open"), key="prj_open") and _guard(prj.open_path, path_in) is not None:
+    if (
+        b2.button(tr("project_open"), key="prj_open")
+        and _guard(prj.open_path, path_in, saves=False) is not None
+    ):
         st.rerun()
 
 if st.session_state.get("prj_stale"):
     st.error(tr("project_stale", message=st.session_state["prj_stale"]))
     if st.button(tr("project_reload"), key="prj_reload"):
         st.session_state.pop("prj_stale")
-        _guard(prj.reload)
+        _guard(prj.reload, saves=False)
         st.rerun()
 
 project = prj.current()
