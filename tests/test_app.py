@@ -125,6 +125,10 @@ def test_suggest_page_lscp_to_the_standard_target(app: AppTest) -> None:
     to_target = {m.label: m.value for m in app.metric}
     app.checkbox(key="sg_to_target").uncheck().run(timeout=180)
     assert not app.exception, app.exception
+    # a changed setting does not re-solve by itself; the page says so
+    assert {m.label: m.value for m in app.metric} == to_target
+    assert any("设置已更改" in i.value for i in app.info)
+    app.button(key="sg_run").click().run(timeout=180)
     full = {m.label: m.value for m in app.metric}
     share = float(to_target["建成后覆盖率"].rstrip("%"))
     assert share >= 90.0 - 0.05  # service_center/township's target share is 90 %

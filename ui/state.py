@@ -40,6 +40,7 @@ TRANSLATED_CHOICES = (
     "sg_by",
     "sg_sources",
     "sg_to_target",
+    "sg_solved",
     "prj_kind",
     "prj_level",
     "rp_lang",

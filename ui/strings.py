@@ -91,6 +91,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Choose at least one candidate source or upload candidates; road nodes inside gaps "
         "exist only with a real road file.",
     ),
+    "suggest_settings_changed": (
+        "设置已更改：下面仍是按先前设置求得的结果，点击“求解”按当前设置重新计算。",
+        "Settings changed: the result below is for the earlier settings; press Solve to "
+        "solve with the current ones.",
+    ),
     "sheet_used": ("读取的工作表：{sheet}", "Worksheet read: {sheet}"),
     "extra_columns": (
         "未识别的列，已原样保留为附加列：{cols}。如果其中有坐标、类型、级别或状态，请改用常见的列名。",

@@ -97,26 +97,45 @@ if upload is not None:
 
 if not sources and user is None:
     st.warning(tr("no_candidate_source"))
-if st.button(tr("run_suggest"), type="primary", key="sg_run"):
-    st.session_state["sg_ran"] = True
 
-if st.session_state.get("sg_ran"):
+
+def _request() -> SuggestRequest:
     std = stds[chosen]
+    return SuggestRequest(
+        kind=std.kind,
+        level=std.level,
+        max_minutes=std.max_minutes,
+        method=method,
+        mode=std.mode,
+        count=None if method == "lscp" or (method == "mclp" and by == "budget") else int(count),
+        budget=float(budget) if method == "mclp" and by == "budget" else None,
+        time_limit=float(time_limit),
+        after_completion=after,
+        target_share=target_share if to_target else None,
+    )
+
+
+# A result belongs to the settings it was solved with: changing an input does not
+# re-solve (a large model can take a while); the page says the shown result is older.
+if st.button(tr("run_suggest"), type="primary", key="sg_run"):
     try:
-        request = SuggestRequest(
-            kind=std.kind,
-            level=std.level,
-            max_minutes=std.max_minutes,
-            method=method,
-            mode=std.mode,
-            count=None if method == "lscp" or (method == "mclp" and by == "budget") else int(count),
-            budget=float(budget) if method == "mclp" and by == "budget" else None,
-            time_limit=float(time_limit),
-            after_completion=after,
-            target_share=target_share if to_target else None,
-        )
+        st.session_state["sg_solved"] = (_request(), tuple(sources))
+    except ServicenetError as exc:
+        st.error(exc.zh if lg == "zh" else exc.en)
+        st.stop()
+
+if st.session_state.get("sg_solved") is not None:
+    request, used_sources = st.session_state["sg_solved"]
+    std = request  # the kind and level of the result shown
+    try:
+        now: tuple[SuggestRequest, tuple[str, ...]] | None = (_request(), tuple(sources))
+    except ServicenetError:
+        now = None
+    if now != (request, used_sources):
+        st.info(tr("suggest_settings_changed"))
+    try:
         with st.spinner(tr("solving")):
-            result = ana.run_suggestion(sites, demand, request, tuple(sources), user)
+            result = ana.run_suggestion(sites, demand, request, used_sources, user)
     except ServicenetError as exc:
         st.error(exc.zh if lg == "zh" else exc.en)
         st.stop()
