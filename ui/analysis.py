@@ -9,10 +9,19 @@ import pandas as pd
 import streamlit as st
 
 from geo.network import RoadNetwork
+from geo.project import Project
 from planning.analyze import Analysis, build_networks, run_analysis, service_areas
 from planning.candidates import CandidateOptions, build_candidates
 from planning.coverage import CoverageOptions, compute_coverage
 from planning.gaps import find_gaps
+from planning.scenario import (
+    Comparison,
+    apply_changes,
+    compare,
+    network_points,
+    project_standards,
+    scenario_changes,
+)
 from planning.standards import Standard, load_standards, parse_standards, standards_toml
 from planning.suggest import Suggestion, SuggestRequest, suggest
 
@@ -134,6 +143,20 @@ def analysis_for(
     nets = _networks(net_key, modes, roads, net_sites, demand)
     key = frame_key(sites) + net_key + (roads or "")
     return _analysis(key, standards_toml(stds), after_completion, sites, demand, stds, nets)
+
+
+def scenario_comparison(project: Project, name: str) -> Comparison:
+    """Scenario ``name`` against the project's base, both as built, on one network.
+
+    One network for both plans matters for the proxy network (see
+    ``planning.scenario.compare_plans``, the command line's version of this).
+    """
+    base_stds = project_standards(project)
+    scen_sites, scen_stds = apply_changes(project.sites, base_stds, scenario_changes(project, name))
+    shared = network_points(project.sites, scen_sites)
+    base_an, _ = analysis_for(project.sites, project.demand, base_stds, True, shared)
+    scen_an, _ = analysis_for(scen_sites, project.demand, scen_stds, True, shared)
+    return compare(base_an, scen_an, project.sites, scen_sites)
 
 
 def networks_for(sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> dict[str, RoadNetwork]:

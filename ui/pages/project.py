@@ -12,10 +12,6 @@ from geo.maps import network_map
 from geo.project import StaleProjectError
 from planning.scenario import (
     Change,
-    apply_changes,
-    compare,
-    network_points,
-    project_standards,
     scenario_changes,
 )
 from ui import analysis as ana
@@ -231,15 +227,8 @@ if not names:
     st.caption(tr("no_changes"))
     st.stop()
 other = st.selectbox(tr("compare_with"), names, key="prj_compare")
-base_stds = project_standards(project)
-scen_sites, scen_stds = apply_changes(project.sites, base_stds, scenario_changes(project, other))
-# plans are compared as built: planned and under-construction sites count on both sides
-# one network for both plans (it matters for the proxy network: see compare_plans)
-shared = network_points(project.sites, scen_sites)
-base_an, _ = ana.analysis_for(project.sites, project.demand, base_stds, True, shared)
-scen_an, _ = ana.analysis_for(scen_sites, project.demand, scen_stds, True, shared)
 st.caption(tr("compare_note"))
-cmp = compare(base_an, scen_an, project.sites, scen_sites)
+cmp = ana.scenario_comparison(project, other)
 std_table = pd.DataFrame(
     {
         tr("col_kind"): [kinds.get(k, k) for k in cmp.standards["kind"]],

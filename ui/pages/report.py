@@ -9,13 +9,6 @@ import streamlit as st
 
 from geo.errors import ServicenetError
 from planning.report import ReportInputs, write_report
-from planning.scenario import (
-    apply_changes,
-    compare,
-    network_points,
-    project_standards,
-    scenario_changes,
-)
 from planning.suggest import SuggestRequest
 from ui import analysis as ana
 from ui import project as prj
@@ -73,15 +66,7 @@ def _build(
         suggestion = ana.run_suggestion(sites, demand, request, ("township_seat", "gap_node"), None)
     comparison = None
     if compare_with and project is not None:
-        base_stds = project_standards(project)
-        scen_sites, scen_stds = apply_changes(
-            project.sites, base_stds, scenario_changes(project, compare_with)
-        )
-        # one network for both plans (it matters for the proxy network: see compare_plans)
-        shared = network_points(project.sites, scen_sites)
-        base_an, _ = ana.analysis_for(project.sites, project.demand, base_stds, True, shared)
-        scen_an, _ = ana.analysis_for(scen_sites, project.demand, scen_stds, True, shared)
-        comparison = (compare_with, compare(base_an, scen_an, project.sites, scen_sites))
+        comparison = (compare_with, ana.scenario_comparison(project, compare_with))
     inputs = ReportInputs(
         analysis,
         sites,
