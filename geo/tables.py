@@ -291,12 +291,9 @@ class _Collector:
 
 def column_letter(index: int) -> str:
     """Spreadsheet column letter of a 0-based column index (0 -> A, 26 -> AA)."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(index + 1))
 
 
 def _crs_hint(header: str) -> str | None:
@@ -829,7 +826,8 @@ def _known(vocab: Vocabulary, table: str) -> dict[str, str]:
 
 def _report_layout(raw: RawTable, out: _Collector) -> None:
     """Merged cells, hidden rows and malformed quotes, as row issues."""
-    data_rows = {line for line, _ in raw.records}
+    cells_by_line = dict(raw.records)
+    data_rows = set(cells_by_line)
     for r0, c0, r1, c1 in raw.merged:
         rows = sorted(data_rows & set(range(r0, r1 + 1)))
         if len(rows) < 2 and r1 == r0:
@@ -837,7 +835,7 @@ def _report_layout(raw: RawTable, out: _Collector) -> None:
         if not rows:
             continue
         span = f"{column_letter(c0)}{r0}:{column_letter(c1)}{r1}"
-        cells = dict(raw.records)[rows[0]]
+        cells = cells_by_line[rows[0]]
         text = cells[c0] if c0 < len(cells) else None
         column = raw.header[c0] if c0 < len(raw.header) else column_letter(c0)
         out.warn(rows[0], column, "merged_cells", value=span, text=text or "")

@@ -259,20 +259,6 @@ def _xlsx_cell(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def xlsx_sheets(data: bytes) -> tuple[str, ...]:
-    """Names of the worksheets of an XLSX workbook (empty when it cannot be read)."""
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    except Exception:  # reported properly by read_xlsx
-        return ()
-    try:
-        return tuple(book.sheetnames)
-    finally:
-        book.close()
-
-
 def read_xlsx(data: bytes, *, source: str = "", sheet: str | None = None) -> RawTable:
     """Read the first (or named) worksheet of an XLSX workbook.
 

@@ -68,15 +68,6 @@ class Vocabulary:
                 return term.code
         return None
 
-    def find_in_text(self, table: str, text: str) -> str | None:
-        """Canonical code whose spelling occurs inside ``text`` (e.g. a site name).
-
-        None when no spelling occurs, or when spellings of different codes
-        occur and none contains the others (see :meth:`codes_in_text`).
-        """
-        codes = self.codes_in_text(table, text)
-        return codes[0] if len(codes) == 1 else None
-
     def codes_in_text(self, table: str, text: str) -> list[str]:
         """Every code with a spelling inside ``text``, longest spelling first.
 
