@@ -563,6 +563,21 @@ def _finish(
     )
 
 
+def _warm_answer(
+    name: str,
+    method: Literal["exact", "heuristic"],
+    value: float,
+    started: float,
+    selected: IntArray,
+    **kw: Any,
+) -> Solution:
+    """The warm start as the answer: a heuristic one (no bound), or one that is
+    optimal because the model left nothing to choose (no bound to prove)."""
+    if method == "heuristic":
+        return _finish(name, "heuristic", value, None, None, started, selected, **kw)
+    return _finish(name, "optimal", value, value, 0.0, started, selected, **kw)
+
+
 def solve_mclp(
     inst: Instance,
     max_minutes: float,
@@ -609,16 +624,12 @@ def solve_mclp(
     warm = greedy_swap_cover(reduced, sub_w, limit, cost=kcost, budget=budget)
     warm_value = base + _covered(reduced, sub_w, warm)
     if method == "heuristic" or len(keep) == 0 or limit == 0:
-        chosen = keep[warm]
-        status = "heuristic" if method == "heuristic" else "optimal"
-        return _finish(
+        return _warm_answer(
             "mclp",
-            status,
+            method,
             warm_value,
-            None if method == "heuristic" else warm_value,
-            None if method == "heuristic" else 0.0,
             started,
-            chosen,
+            keep[warm],
             covered_before=base,
             covered_after=warm_value,
             total_weight=total,
@@ -740,13 +751,10 @@ def solve_lscp(
     warm = greedy_swap_cover(reduced, ones, reduced.shape[1], swaps=False)
     warm = _drop_redundant(reduced, warm)
     if method == "heuristic" or reduced.shape[0] == 0:
-        status = "heuristic" if method == "heuristic" else "optimal"
-        return _finish(
+        return _warm_answer(
             "lscp",
-            status,
+            method,
             float(len(warm)),
-            None if method == "heuristic" else float(len(warm)),
-            None if method == "heuristic" else 0.0,
             started,
             keep[warm],
             covered_before=before,
@@ -965,13 +973,10 @@ def solve_pmedian(
     if max_minutes is not None:
         cover_stats = _coverage_shares(inst, max_minutes, warm)
     if method == "heuristic" or pairs.nnz == 0 or p == 0:
-        status = "heuristic" if method == "heuristic" else "optimal"
-        return _finish(
+        return _warm_answer(
             "pmedian",
-            status,
+            method,
             warm_value,
-            None if method == "heuristic" else warm_value,
-            None if method == "heuristic" else 0.0,
             started,
             warm,
             total_weight=float(w.sum()),

@@ -120,8 +120,7 @@ def scenario_changes(project: Project, name: str) -> list[Change]:
             file=str(project.path) if project.path else None,
         )
     part = project.changes[project.changes["scenario"].astype(str) == name]
-    order = pd.to_numeric(part["seq"], errors="coerce").to_numpy(dtype=float)
-    part = part.iloc[np.argsort(order, kind="stable")]
+    part = part.sort_values("seq", kind="stable")  # a number (geo.project reads it as one)
     return [
         Change(str(op), json.loads(str(payload)))
         for op, payload in zip(part["op"], part["payload"], strict=True)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
@@ -215,6 +216,13 @@ def network_instance(
     return _instance(minutes, demand, candidates, existing, capacity)
 
 
+def _column(candidates: pd.DataFrame, name: str) -> npt.NDArray[np.float64]:
+    """A numeric candidate column; NaN where not given (or the column is absent)."""
+    if name not in candidates:
+        return np.full(len(candidates), np.nan)
+    return pd.to_numeric(candidates[name], errors="coerce").to_numpy(dtype=float)
+
+
 def _instance(
     minutes: sp.csr_matrix,
     demand: pd.DataFrame,
@@ -227,13 +235,7 @@ def _instance(
     cap = None
     if capacity:
         ex_cap, _ = capacities(existing) if len(existing) else (np.zeros(0), 0)
-        raw_cap = candidates["capacity"] if "capacity" in candidates else pd.Series(dtype=float)
-        cand_cap = pd.to_numeric(raw_cap, errors="coerce").to_numpy(float)
-        cand_cap = (
-            np.resize(cand_cap, len(candidates))
-            if len(raw_cap)
-            else np.full(len(candidates), np.nan)
-        )
+        cand_cap = _column(candidates, "capacity")
         missing = ~np.isfinite(cand_cap)
         known = ex_cap[np.isfinite(ex_cap) & (ex_cap > 0)]
         if missing.any():
@@ -251,10 +253,7 @@ def _instance(
                 f"median capacity, {default:g}"
             )
         cap = np.concatenate([cand_cap, ex_cap])
-    raw_cost = (
-        candidates["cost"] if "cost" in candidates else pd.Series(np.nan, index=candidates.index)
-    )
-    cost = pd.to_numeric(raw_cost, errors="coerce").to_numpy(float)
+    cost = _column(candidates, "cost")
     inst = Instance(
         minutes,
         demand["weight"].to_numpy(float),
@@ -594,10 +593,7 @@ def suggest(
             "the demand weights sum to 0: there is nothing to cover",
         )
     if req.budget is not None:
-        raw_cost = (
-            candidates["cost"] if "cost" in candidates else pd.Series(np.nan, candidates.index)
-        )
-        missing = pd.to_numeric(raw_cost, errors="coerce").isna()
+        missing = ~np.isfinite(_column(candidates, "cost"))
         if missing.any():
             n = int(missing.sum())
             raise InputError(
