@@ -185,7 +185,8 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
     """
     delim = delimiter or sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
-    lines = io.StringIO(text, newline="").readlines()
+    # the physical lines are only needed to check quotes: no copy when there are none
+    lines = io.StringIO(text, newline="").readlines() if '"' in text else []
     header: tuple[str, ...] | None = None
     header_row = 0
     records: list[tuple[int, tuple[str | None, ...]]] = []
@@ -196,7 +197,9 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
         for row in reader:
             start = next_line
             next_line = reader.line_num + 1
-            problem = _quote_problem(row, lines[start - 1 : next_line - 1], delim)
+            problem = (
+                _quote_problem(row, lines[start - 1 : next_line - 1], delim) if lines else None
+            )
             if problem:
                 problems.append((start, next_line - 1, problem))
             if header is None:

@@ -137,11 +137,14 @@ def analysis_for(
     net_sites = sites if network_sites is None else network_sites
     modes = tuple(sorted({s.mode for s in stds} | {"drive", "walk"}))
     # Networks depend on the points only through the proxy network; a road file
-    # is cached by geo.roads under its own hash.
+    # is cached by geo.roads under its own hash. (frame_key writes the table out:
+    # each table is hashed once.)
     roads = roads_path()
-    net_key = frame_key(net_sites) + frame_key(demand)
+    sites_key = frame_key(sites)
+    net_sites_key = sites_key if network_sites is None else frame_key(network_sites)
+    net_key = net_sites_key + frame_key(demand)
     nets = _networks(net_key, modes, roads, net_sites, demand)
-    key = frame_key(sites) + net_key + (roads or "")
+    key = sites_key + net_key + (roads or "")
     return _analysis(key, standards_toml(stds), after_completion, sites, demand, stds, nets)
 
 
