@@ -26,8 +26,8 @@ import scipy.sparse as sp
 from geo.network import RoadNetwork
 from geo.projection import to_metric
 from planning.coverage import CoverageOptions, qualifying_sites
+from planning.network.prepared import prepared_for
 from planning.standards import Standard
-from planning.travel import od_matrix
 
 STEP_WEIGHTS = ((1 / 3, 1.0), (2 / 3, 0.68), (1.0, 0.22))
 
@@ -116,14 +116,11 @@ def compute_access(
         cap, filled = capacities(counted)
         filled_total += filled
         d0 = std.max_minutes * 60.0
-        od = od_matrix(
-            net,
-            to_metric(demand["lon"], demand["lat"], net.crs),
-            to_metric(counted["lon"], counted["lat"], net.crs),
-            cutoff_s=d0,
-            max_snap_m=opts.max_snap_m,
-            walk_kph=opts.walk_kph,
+        prep = prepared_for(
+            net, demand["lon"], demand["lat"], max_snap_m=opts.max_snap_m, walk_kph=opts.walk_kph
         )
+        # each site's reach is searched once and kept with the prepared network
+        od = prep.reach(to_metric(counted["lon"], counted["lat"], net.crs), d0)
         matrix = sp.coo_matrix((od.seconds, (od.origin, od.destination)), shape=od.shape)
         score = e2sfca(matrix, pop, cap, d0) * 1000.0
         frames.append(

@@ -22,8 +22,9 @@ from geo.errors import InputError
 from geo.network import RoadNetwork
 from geo.projection import to_metric
 from geo.vocab import Vocabulary, load_vocabulary
+from planning.network.prepared import prepared_for
 from planning.standards import Standard
-from planning.travel import DEFAULT_MAX_SNAP_M, DEFAULT_WALK_KPH, nearest_site
+from planning.travel import DEFAULT_MAX_SNAP_M, DEFAULT_WALK_KPH
 
 OPERATING = ("existing",)
 AFTER_COMPLETION = ("existing", "planned", "under_construction")
@@ -139,17 +140,13 @@ def compute_coverage(
     for std in standards:
         net = networks[std.mode]
         counted, ignored = qualifying_sites(sites, std, after_completion=opts.after_completion)
-        dxy = to_metric(demand["lon"], demand["lat"], net.crs)
+        # demand is snapped once per network and kept with it (planning.network)
+        prep = prepared_for(
+            net, demand["lon"], demand["lat"], max_snap_m=opts.max_snap_m, walk_kph=opts.walk_kph
+        )
         sxy = to_metric(counted["lon"], counted["lat"], net.crs)
         limit_s = std.max_minutes * 60.0
-        res = nearest_site(
-            net,
-            dxy,
-            sxy,
-            cutoff_s=limit_s * max(opts.search_factor, 1.0) + TOLERANCE_S,
-            max_snap_m=opts.max_snap_m,
-            walk_kph=opts.walk_kph,
-        )
+        res = prep.nearest_site(sxy, cutoff_s=limit_s * max(opts.search_factor, 1.0) + TOLERANCE_S)
         reached = res.reached
         minutes = pd.array(np.where(reached, res.seconds.filled(0) / 60.0, 0.0), dtype="Float64")
         minutes[~reached] = pd.NA

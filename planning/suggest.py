@@ -36,7 +36,8 @@ from planning.locate import (
     solve_mclp,
     solve_pmedian,
 )
-from planning.travel import nearest_site, od_matrix
+from planning.network.prepared import prepared_for
+from planning.travel import nearest_site
 
 METHODS = ("mclp", "lscp", "pmedian", "cmclp")
 EXPLAIN_COLUMNS = [
@@ -201,17 +202,13 @@ def network_instance(
     max_snap_m: float = 1000.0,
     walk_kph: float = 5.0,
 ) -> tuple[Instance, list[str]]:
-    """Instance from travel times on a network (one cutoff-bounded OD matrix), and notes."""
+    """Instance from travel times on a network (the prepared network's reach), and notes."""
     dest_lon = np.concatenate([candidates["lon"].to_numpy(float), existing["lon"].to_numpy(float)])
     dest_lat = np.concatenate([candidates["lat"].to_numpy(float), existing["lat"].to_numpy(float)])
-    od = od_matrix(
-        net,
-        to_metric(demand["lon"], demand["lat"], net.crs),
-        to_metric(dest_lon, dest_lat, net.crs),
-        cutoff_s=cutoff_minutes * 60.0,
-        max_snap_m=max_snap_m,
-        walk_kph=walk_kph,
-    )
+    prep = prepared_for(net, demand["lon"], demand["lat"], max_snap_m=max_snap_m, walk_kph=walk_kph)
+    # candidate and site reaches are kept with the prepared network: a second
+    # suggestion on the same data searches only new positions
+    od = prep.reach(to_metric(dest_lon, dest_lat, net.crs), cutoff_minutes * 60.0)
     minutes = sp.csr_matrix((od.seconds / 60.0, (od.origin, od.destination)), shape=od.shape)
     return _instance(minutes, demand, candidates, existing, capacity)
 
