@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
+from scipy.spatial import Delaunay, QhullError, cKDTree
 
+from geo.network import IntArray
 from geo.projection import to_lonlat, to_metric, utm_crs
 from planning.coverage import CoverageResult
 
@@ -85,66 +87,31 @@ def find_gaps(
     dx, dy = to_metric(demand["lon"], demand["lat"], crs)
     pos = pd.Series(np.arange(len(demand)), index=demand["demand_id"].to_numpy())
     total = float(demand["weight"].sum())
-    rows: list[dict[str, object]] = []
-    shapes: list[shapely.Geometry] = []
+    tables: list[pd.DataFrame] = []
+    shapes: list[npt.NDArray[np.object_]] = []
     for (kind, level), part in pts[~pts["covered"]].groupby(["kind", "level"], sort=False):
         idx = pos.loc[part["demand_id"].to_numpy()].to_numpy()
         mode = str(part["mode"].iloc[0])
-        link = opts.link_m(mode, float(part["max_minutes"].iloc[0]))
+        max_minutes = float(part["max_minutes"].iloc[0])
+        link = opts.link_m(mode, max_minutes)
         xy = np.column_stack([dx[idx], dy[idx]])
-        pairs = cKDTree(xy).query_pairs(link, output_type="ndarray")
-        graph = coo_matrix(
-            (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(idx), len(idx))
-        )
-        _, label = connected_components(graph, directed=False)
-        for lab in np.unique(label):
-            members = np.flatnonzero(label == lab)
-            sub = part.iloc[members]
-            w = sub["weight"].to_numpy(dtype="float64")
-            mins = sub["minutes"].to_numpy(dtype="float64", na_value=np.nan)
-            best = int(np.nanargmin(mins)) if np.isfinite(mins).any() else None
-            cx = (
-                float(np.average(xy[members, 0], weights=w))
-                if w.sum() > 0
-                else float(xy[members, 0].mean())
-            )
-            cy = (
-                float(np.average(xy[members, 1], weights=w))
-                if w.sum() > 0
-                else float(xy[members, 1].mean())
-            )
-            lon, lat = to_lonlat([cx], [cy], crs)
-            # the area around the uncovered points themselves (not their hull, which
-            # in a dense city would swallow covered streets between them)
-            hull = shapely.union_all(
-                shapely.buffer(
-                    shapely.points(xy[members]), max(opts.buffer_m, link / 2), quad_segs=8
-                )
-            )
-            shapes.append(hull)
-            rows.append(
-                {
-                    "kind": kind,
-                    "level": level,
-                    "mode": mode,
-                    "max_minutes": float(sub["max_minutes"].iloc[0]),
-                    "rule": f"{kind}/{level}: {mode} <= {float(sub['max_minutes'].iloc[0]):g} min",
-                    "weight": float(w.sum()),
-                    "share_of_demand": float(w.sum() / total) if total > 0 else None,
-                    "points": len(members),
-                    "demand_ids": ",".join(map(str, sub["demand_id"])),
-                    "counties": "、".join(sorted({str(c) for c in sub["county"].dropna()})),
-                    "townships": "、".join(sorted({str(t) for t in sub["township"].dropna()})),
-                    "nearest_site_id": None if best is None else sub["nearest_site_id"].iloc[best],
-                    "nearest_minutes": None if best is None else float(mins[best]),
-                    "lon": float(lon[0]),
-                    "lat": float(lat[0]),
-                }
-            )
-    if not rows:
+        n_gaps, label = clusters(xy, link)
+        table = _gap_table(part, label, n_gaps, xy, total)
+        lon, lat = to_lonlat(table.pop("cx").to_numpy(), table.pop("cy").to_numpy(), crs)
+        table.insert(0, "rule", f"{kind}/{level}: {mode} <= {max_minutes:g} min")
+        table.insert(0, "max_minutes", max_minutes)
+        table.insert(0, "mode", mode)
+        table.insert(0, "level", str(level))
+        table.insert(0, "kind", str(kind))
+        table["lon"], table["lat"] = lon, lat
+        tables.append(table)
+        # the area around the uncovered points themselves (not their hull, which
+        # in a dense city would swallow covered streets between them)
+        shapes.append(_outlines(xy, label, n_gaps, max(opts.buffer_m, link / 2), link))
+    if not tables:
         return gpd.GeoDataFrame(columns=[*GAP_COLUMNS, "geometry"], geometry="geometry", crs=4326)
-    table = pd.DataFrame(rows)
-    geometry = gpd.GeoSeries(shapes, crs=crs).to_crs(4326)
+    table = pd.concat(tables, ignore_index=True)
+    geometry = gpd.GeoSeries(np.concatenate(shapes), crs=crs).to_crs(4326)
     gaps = gpd.GeoDataFrame(table, geometry=geometry.to_numpy(), crs=4326)
     # rank within each standard, largest uncovered weight first; ids carry the
     # standard's position in the table so they stay unique across standards
@@ -161,3 +128,163 @@ def find_gaps(
     gaps.insert(0, "rank", rank)
     gaps.insert(0, "gap_id", [f"G{s + 1}-{r:03d}" for s, r in zip(std_index, rank, strict=True)])
     return gaps[[*GAP_COLUMNS, "geometry"]]
+
+
+def clusters(xy: npt.NDArray[np.float64], link: float) -> tuple[int, IntArray]:
+    """Single-linkage clusters: points joined by chains of steps no longer than ``link``.
+
+    Labels are numbered by each cluster's first point. The clusters are those
+    of the graph of all pairs within ``link``, found from the Delaunay
+    triangulation instead (it contains a Euclidean minimum spanning tree, so
+    its edges within ``link`` connect exactly the same points) — linear in the
+    points rather than in the pairs, which in a dense city are millions.
+    """
+    n = len(xy)
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    edges = None
+    if len(uniq) >= 3:
+        try:
+            tri = Delaunay(uniq)
+        except QhullError:
+            tri = None
+        if tri is not None:
+            s = tri.simplices
+            e = np.sort(np.concatenate([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]]), axis=1)
+            cop = np.asarray(tri.coplanar)
+            if len(cop):  # points qhull set aside as (nearly) on a vertex
+                e = np.concatenate([e, np.sort(cop[:, [0, 2]], axis=1)])
+            in_graph = np.zeros(len(uniq), dtype=bool)
+            in_graph[e.ravel()] = True
+            if in_graph.all():
+                edges = e
+    if edges is None:  # fewer than three places, or all on one line
+        edges = cKDTree(uniq).query_pairs(link, output_type="ndarray").reshape(-1, 2)
+    d = np.hypot(*(uniq[edges[:, 0]] - uniq[edges[:, 1]]).T)
+    edges = edges[d <= link]
+    graph = coo_matrix(
+        (np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(len(uniq), len(uniq))
+    )
+    n_labels, lab = connected_components(graph, directed=False)
+    label = lab[inverse]
+    # number clusters by their first point, as a search over the pairs would
+    _, first = np.unique(label, return_index=True)
+    rank = np.empty(n_labels, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(n_labels)
+    del n
+    return n_labels, rank[label]
+
+
+def _joined(values: npt.NDArray[np.object_], group: IntArray, n: int, sep: str) -> list[str]:
+    """Per group, its values (already in order) joined by ``sep``; '' for an empty group."""
+    out = np.full(n, "", dtype=object)
+    if len(values):
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        pieces = np.array([sep + str(v) for v in values], dtype=object)
+        out[group[starts]] = [t[len(sep) :] for t in np.add.reduceat(pieces, starts)]
+    return list(out)
+
+
+def _gap_table(
+    part: pd.DataFrame,
+    label: IntArray,
+    n_gaps: int,
+    xy: npt.NDArray[np.float64],
+    total: float,
+) -> pd.DataFrame:
+    """The facts of every gap of one standard, by array operations over its points."""
+    w = part["weight"].to_numpy(dtype="float64")
+    mins = part["minutes"].to_numpy(dtype="float64", na_value=np.nan)
+    weight = np.bincount(label, weights=w, minlength=n_gaps)
+    count = np.bincount(label, minlength=n_gaps)
+    has_w = weight > 0
+    # weighted centroid, or the plain mean where the gap weighs nothing
+    cx = np.where(
+        has_w,
+        np.bincount(label, weights=w * xy[:, 0], minlength=n_gaps) / np.where(has_w, weight, 1),
+        np.bincount(label, weights=xy[:, 0], minlength=n_gaps) / count,
+    )
+    cy = np.where(
+        has_w,
+        np.bincount(label, weights=w * xy[:, 1], minlength=n_gaps) / np.where(has_w, weight, 1),
+        np.bincount(label, weights=xy[:, 1], minlength=n_gaps) / count,
+    )
+    # nearest site: the first point (in table order) with the smallest time
+    member = np.arange(len(label))
+    timed = np.where(np.isfinite(mins), mins, np.inf)
+    order = np.lexsort((member, timed, label))
+    first = order[np.r_[True, label[order][1:] != label[order][:-1]]]
+    best = np.full(n_gaps, -1, dtype=np.int64)
+    best[label[first]] = first
+    best[~np.isfinite(timed[best.clip(0)])] = -1
+    site_ids = part["nearest_site_id"].to_numpy(dtype=object)
+    nearest_site = np.where(best >= 0, site_ids[best.clip(0)], None)
+    nearest_min = np.where(best >= 0, mins[best.clip(0)], np.nan)
+    # member lists in table order, area names sorted and unique
+    by_gap = np.lexsort((member, label))
+    ids = _joined(part["demand_id"].to_numpy(dtype=object)[by_gap], label[by_gap], n_gaps, ",")
+    names: dict[str, list[str]] = {}
+    for col in ("county", "township"):
+        frame = pd.DataFrame({"g": label, "v": part[col].to_numpy(dtype=object)}).dropna()
+        frame["v"] = frame["v"].astype(str)
+        frame = frame.drop_duplicates().sort_values(["g", "v"], kind="stable")
+        names[col] = _joined(
+            frame["v"].to_numpy(dtype=object), frame["g"].to_numpy(dtype=np.int64), n_gaps, "、"
+        )
+    return pd.DataFrame(
+        {
+            "weight": weight,
+            "share_of_demand": weight / total if total > 0 else None,
+            "points": count,
+            "demand_ids": ids,
+            "counties": names["county"],
+            "townships": names["township"],
+            "nearest_site_id": nearest_site,
+            "nearest_minutes": pd.array(np.where(best >= 0, nearest_min, np.nan), dtype="float64"),
+            "cx": cx,
+            "cy": cy,
+        }
+    )
+
+
+def _outlines(
+    xy: npt.NDArray[np.float64], label: IntArray, n_gaps: int, radius: float, link: float
+) -> npt.NDArray[np.object_]:
+    """The union of discs of ``radius`` around the points of every gap.
+
+    Discs of different gaps never meet when ``radius <= link / 2`` (their
+    points are farther apart than ``link``), so one union of all discs, cut
+    into its parts, gives every gap's outline at once; each part belongs to
+    the gap of a point it contains.
+    """
+    discs = shapely.buffer(shapely.points(xy), radius, quad_segs=8)
+    out = np.empty(n_gaps, dtype=object)
+    single = np.bincount(label, minlength=n_gaps) == 1
+    first_of = np.full(n_gaps, -1, dtype=np.int64)
+    first_of[label[::-1]] = np.arange(len(label))[::-1]
+    out[single] = discs[first_of[single]]
+    multi = ~single[label]
+    if not multi.any():
+        return out
+    if radius > link / 2:  # discs of different gaps may overlap: one union per gap
+        for g in np.flatnonzero(~single):
+            out[g] = shapely.union_all(discs[label == g])
+        return out
+    parts = shapely.get_parts(shapely.union_all(discs[multi]))
+    members = np.flatnonzero(multi)
+    part_i, point_i = shapely.STRtree(shapely.points(xy[members])).query(
+        parts, predicate="contains"
+    )
+    owner = np.full(len(parts), -1, dtype=np.int64)
+    owner[part_i[::-1]] = label[members[point_i[::-1]]]
+    order = np.argsort(owner, kind="stable")
+    owner, parts = owner[order], parts[order]
+    n_parts = np.bincount(owner, minlength=n_gaps)
+    one = n_parts[owner] == 1
+    out[owner[one]] = parts[one]
+    several = np.flatnonzero(n_parts > 1)
+    if len(several):
+        keep = n_parts[owner] > 1
+        grouped = shapely.multipolygons(parts[keep], indices=np.searchsorted(several, owner[keep]))
+        out[several] = grouped
+    return out
