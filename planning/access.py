@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -99,8 +98,8 @@ def capacities(sites: pd.DataFrame) -> tuple[npt.NDArray[np.float64], int]:
 
 
 def compute_access(
-    sites: gpd.GeoDataFrame,
-    demand: gpd.GeoDataFrame,
+    sites: pd.DataFrame,
+    demand: pd.DataFrame,
     standards: tuple[Standard, ...],
     networks: Mapping[str, RoadNetwork],
     options: CoverageOptions | None = None,

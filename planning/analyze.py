@@ -21,6 +21,7 @@ from planning.gaps import GapOptions, find_gaps
 from planning.standards import Standard
 
 BBOX_MARGIN_DEG = 0.05
+BBOX_GRID_DEG = 0.05
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,20 @@ def file_sha256(path: str | Path) -> str:
 def study_bbox(
     *tables: pd.DataFrame, margin: float = BBOX_MARGIN_DEG
 ) -> tuple[float, float, float, float]:
-    """Extent of the study's points (WGS-84) plus a margin, to clip large road files."""
+    """Extent of the study's points (WGS-84) plus a margin, to clip large road files.
+
+    The box is widened outward to multiples of ``BBOX_GRID_DEG`` so that a
+    point added or moved inside it (an edit in the app) keeps the same clip,
+    the same network and everything already computed on it.
+    """
     lon = np.concatenate([t["lon"].to_numpy(dtype="float64") for t in tables if len(t)])
     lat = np.concatenate([t["lat"].to_numpy(dtype="float64") for t in tables if len(t)])
+    g = BBOX_GRID_DEG
     return (
-        float(lon.min() - margin),
-        float(lat.min() - margin),
-        float(lon.max() + margin),
-        float(lat.max() + margin),
+        round(float(np.floor((lon.min() - margin) / g) * g), 6),
+        round(float(np.floor((lat.min() - margin) / g) * g), 6),
+        round(float(np.ceil((lon.max() + margin) / g) * g), 6),
+        round(float(np.ceil((lat.max() + margin) / g) * g), 6),
     )
 
 
@@ -102,9 +109,13 @@ def run_analysis(
     nets = networks or build_networks(
         (s.mode for s in standards), sites, demand, roads, walk_kph=opts.walk_kph
     )
-    coverage = compute_coverage(sites, demand, standards, nets, opts)
-    gaps = find_gaps(coverage, demand, gap_options)
-    access = compute_access(sites, demand, standards, nets, opts)
+    # plain tables for the per-standard work: selecting rows of a GeoDataFrame
+    # costs more than the search itself on a small study
+    plain_sites = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
+    plain_demand = pd.DataFrame(demand.drop(columns="geometry", errors="ignore"))
+    coverage = compute_coverage(plain_sites, plain_demand, standards, nets, opts)
+    gaps = find_gaps(coverage, plain_demand, gap_options)
+    access = compute_access(plain_sites, plain_demand, standards, nets, opts)
     return Analysis(coverage, gaps, access, nets, standards, dict(provenance or {}))
 
 

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -113,8 +112,8 @@ def qualifying_sites(
 
 
 def compute_coverage(
-    sites: gpd.GeoDataFrame,
-    demand: gpd.GeoDataFrame,
+    sites: pd.DataFrame,
+    demand: pd.DataFrame,
     standards: tuple[Standard, ...],
     networks: Mapping[str, RoadNetwork],
     options: CoverageOptions | None = None,

@@ -63,7 +63,7 @@ class GapOptions:
 
 def find_gaps(
     coverage: CoverageResult,
-    demand: gpd.GeoDataFrame,
+    demand: pd.DataFrame,
     options: GapOptions | None = None,
     *,
     numbering: Sequence[tuple[str, str]] | None = None,

@@ -10,7 +10,7 @@ import streamlit as st
 
 from geo.network import RoadNetwork
 from geo.project import Project
-from planning.analyze import Analysis, build_networks, run_analysis, service_areas
+from planning.analyze import Analysis, build_networks, run_analysis, service_areas, study_bbox
 from planning.candidates import CandidateOptions, build_candidates
 from planning.coverage import CoverageOptions, compute_coverage
 from planning.gaps import find_gaps
@@ -107,18 +107,65 @@ def _analysis(
     _demand: gpd.GeoDataFrame,
     _stds: tuple[Standard, ...],
     _nets: dict[str, RoadNetwork],
-) -> tuple[Analysis, gpd.GeoDataFrame]:
+) -> Analysis:
+    # The networks come from _networks: the same objects on every rerun while
+    # the roads (or, for the proxy, the points) do not change, so the prepared
+    # network kept with each (demand snapped once, every site's reach, every
+    # standard's nearest-site answer) is reused and an edit recomputes only
+    # what it touches.
     options = CoverageOptions(after_completion=after)
-    analysis = run_analysis(_sites, _demand, _stds, networks=_nets, options=options)
-    areas = service_areas(_sites, _stds, _nets, options)
-    return analysis, areas
+    return run_analysis(_sites, _demand, _stds, networks=_nets, options=options)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _areas(
+    key: str,
+    std_text: str,
+    after: bool,
+    _sites: gpd.GeoDataFrame,
+    _stds: tuple[Standard, ...],
+    _nets: dict[str, RoadNetwork],
+) -> gpd.GeoDataFrame:
+    return service_areas(_sites, _stds, _nets, CoverageOptions(after_completion=after))
+
+
+def _network_key(net_sites: pd.DataFrame, demand: pd.DataFrame, roads: str | None) -> str:
+    """What the networks depend on: a road file and its clip box, or the proxy's points."""
+    if roads:
+        # the file is clipped to the study's box (widened to a grid): a site
+        # placed or moved inside it keeps the network and all its caches
+        return f"{roads}|{study_bbox(net_sites, demand)}|{frame_key(demand)}"
+    return frame_key(net_sites) + frame_key(demand)
 
 
 def current_analysis(
     sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, after_completion: bool
-) -> tuple[Analysis, gpd.GeoDataFrame]:
-    """Coverage, gaps, access and service areas for the session's data (cached)."""
+) -> Analysis:
+    """Coverage, gaps and access for the session's data (cached)."""
     return analysis_for(sites, demand, standards(), after_completion)
+
+
+def current_service_areas(
+    sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, after_completion: bool
+) -> gpd.GeoDataFrame:
+    """Service areas of every standard for the session's data (cached; only the map draws them)."""
+    stds = standards()
+    nets, key = _session_networks(sites, demand, stds, None)
+    return _areas(key, standards_toml(stds), after_completion, sites, stds, nets)
+
+
+def _session_networks(
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    stds: tuple[Standard, ...],
+    network_sites: pd.DataFrame | None,
+) -> tuple[dict[str, RoadNetwork], str]:
+    net_sites = sites if network_sites is None else network_sites
+    modes = tuple(sorted({s.mode for s in stds} | {"drive", "walk"}))
+    roads = roads_path()
+    net_key = _network_key(net_sites, demand, roads)
+    nets = _networks(net_key, modes, roads, net_sites, demand)
+    return nets, frame_key(sites) + net_key + (roads or "")
 
 
 def analysis_for(
@@ -127,24 +174,14 @@ def analysis_for(
     stds: tuple[Standard, ...],
     after_completion: bool = False,
     network_sites: pd.DataFrame | None = None,
-) -> tuple[Analysis, gpd.GeoDataFrame]:
-    """Coverage, gaps and access and service areas for any tables and standards (cached).
+) -> Analysis:
+    """Coverage, gaps and access for any tables and standards (cached).
 
     ``network_sites`` (default ``sites``) are the site positions the proxy
     network joins; plans being compared pass the sites of both
     (``planning.scenario.network_points``) so they share one network.
     """
-    net_sites = sites if network_sites is None else network_sites
-    modes = tuple(sorted({s.mode for s in stds} | {"drive", "walk"}))
-    # Networks depend on the points only through the proxy network; a road file
-    # is cached by geo.roads under its own hash. (frame_key writes the table out:
-    # each table is hashed once.)
-    roads = roads_path()
-    sites_key = frame_key(sites)
-    net_sites_key = sites_key if network_sites is None else frame_key(network_sites)
-    net_key = net_sites_key + frame_key(demand)
-    nets = _networks(net_key, modes, roads, net_sites, demand)
-    key = sites_key + net_key + (roads or "")
+    nets, key = _session_networks(sites, demand, stds, network_sites)
     return _analysis(key, standards_toml(stds), after_completion, sites, demand, stds, nets)
 
 
@@ -157,15 +194,14 @@ def scenario_comparison(project: Project, name: str) -> Comparison:
     base_stds = project_standards(project)
     scen_sites, scen_stds = apply_changes(project.sites, base_stds, scenario_changes(project, name))
     shared = network_points(project.sites, scen_sites)
-    base_an, _ = analysis_for(project.sites, project.demand, base_stds, True, shared)
-    scen_an, _ = analysis_for(scen_sites, project.demand, scen_stds, True, shared)
+    base_an = analysis_for(project.sites, project.demand, base_stds, True, shared)
+    scen_an = analysis_for(scen_sites, project.demand, scen_stds, True, shared)
     return compare(base_an, scen_an, project.sites, scen_sites)
 
 
 def networks_for(sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame) -> dict[str, RoadNetwork]:
     """The session's networks for every mode the standards use (cached)."""
-    modes = tuple(sorted({s.mode for s in standards()} | {"drive", "walk"}))
-    return _networks(frame_key(sites) + frame_key(demand), modes, roads_path(), sites, demand)
+    return _session_networks(sites, demand, standards(), None)[0]
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -43,7 +43,8 @@ with st.sidebar:
 
 try:
     with st.spinner(tr("computing")):
-        analysis, areas = ana.current_analysis(sites, demand, after)
+        analysis = ana.current_analysis(sites, demand, after)
+        areas = ana.current_service_areas(sites, demand, after)
 except ServicenetError as exc:
     st.error(tr("roads_failed", message=exc.zh if lg == "zh" else exc.en))
     st.session_state.pop("roads_path", None)

@@ -42,7 +42,7 @@ after = st.session_state.get("cov_after", False)
 def _build(
     key: str, fmt: str, title: str, lang: str, include: bool, after: bool, compare_with: str
 ) -> bytes:
-    analysis, _ = ana.current_analysis(sites, demand, after)
+    analysis = ana.current_analysis(sites, demand, after)
     analysis = type(analysis)(
         analysis.coverage,
         analysis.gaps,
