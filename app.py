@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -11,6 +14,7 @@ from ui import state
 from ui.strings import LANGUAGES, text
 
 ROOT = Path(__file__).resolve().parent
+_started = time.perf_counter()  # the whole run of this script, for the server log
 
 st.set_page_config(page_title="servicenet", page_icon=":material/hub:", layout="wide")
 
@@ -20,6 +24,19 @@ def _assets() -> str:
     # Normally done by `servicenet app` at set-up; repeated here (cheap, idempotent)
     # so that a plain `streamlit run app.py` also serves maps offline.
     return str(install_map_assets(ROOT / "static"))
+
+
+@st.cache_resource(show_spinner=False)
+def _server_log() -> logging.Logger:
+    """Server-side log of page run times (stderr of the server, never shown to users)."""
+    log = logging.getLogger("servicenet.app")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("servicenet %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
 
 
 _assets()
@@ -43,4 +60,11 @@ pages = [
     st.Page("ui/pages/report.py", title=state.tr("page_report"), icon=":material/description:"),
     st.Page("ui/pages/importer.py", title=state.tr("page_import"), icon=":material/upload_file:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+page.run()
+# a run that ends in st.rerun() is not logged: the run after it is
+_done = time.perf_counter()
+_server_log().info("page %s ran in %.3f s", page.url_path or "map", _done - _started)
+_edit = st.session_state.pop("edit_started", None)
+if _edit is not None:  # set when a change is applied: the change, its save, the new figures
+    _server_log().info("edit to updated figures in %.3f s", _done - _edit)

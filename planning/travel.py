@@ -542,15 +542,18 @@ def service_area(
     *,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     walk_kph: float = DEFAULT_WALK_KPH,
-    piece_m: float = 250.0,
 ) -> shapely.Geometry:
     """Area from which some site is reachable within ``seconds`` (metric CRS).
 
     Road positions with time-to-site ``t <= seconds`` come from one
-    multi-source search; segments are cut into pieces of at most ``piece_m``
-    and a piece reachable at one end only is cut where its time crosses the
-    limit. Around each piece, the area a walker covers in the time left (capped
-    at ``max_snap_m``) is added: the hull of the walking discs at its two ends.
+    multi-source search. Along a segment the time is the smaller of leaving by
+    either end, ``min(fw * (1 - f) + t_v, bw * f + t_u)``, and a walker there
+    covers ``r = clip((seconds - t) * walk, 1 m, max_snap_m)``: both are
+    linear between a few break points (where the two ways cross, where ``r``
+    reaches its cap, where ``t`` reaches the limit), so each segment is cut
+    exactly there, and along each piece the area is exactly the convex hull
+    of the walking discs at its two ends. The result is the union of those
+    hulls.
     """
     s_snap = snap(net, *site_xy, max_snap_m=max_snap_m, walk_kph=walk_kph)
     if not s_snap.ok.any():
@@ -568,40 +571,43 @@ def service_area(
     sp_ = graph.split
     px, py = sp_.x, sp_.y
     tail, head = sp_.tail, sp_.head
-    length = np.hypot(px[head] - px[tail], py[head] - py[tail])
     du, dv = dist[tail], dist[head]
-    n_piece = np.maximum(1, np.ceil(length / piece_m)).astype(np.int64)
-    seg = np.repeat(np.arange(len(tail)), n_piece)
-    k = np.arange(len(seg)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
-    f0, f1 = k / n_piece[seg], (k + 1) / n_piece[seg]
+    fw, bw = sp_.forward_s, sp_.backward_s
+    walk = walk_kph / 3.6
+    capped = seconds - max_snap_m / walk  # times up to this leave the walker at the cap
 
-    def time_at(f: FloatArray) -> FloatArray:
-        # leave by v (forward) or by u (backward), plus the best time from that end
-        fwd, bwd = sp_.forward_s[seg], sp_.backward_s[seg]
+    def time_at(seg: IntArray, f: FloatArray) -> FloatArray:
+        # leave by the head (forward) or by the tail (backward), plus the time from that end
         with np.errstate(invalid="ignore"):  # inf * 0 where a direction is forbidden
-            via_v = np.where(np.isfinite(fwd), fwd * (1 - f), np.inf) + dv[seg]
-            via_u = np.where(np.isfinite(bwd), bwd * f, np.inf) + du[seg]
+            via_v = np.where(np.isfinite(fw[seg]), fw[seg] * (1 - f), np.inf) + dv[seg]
+            via_u = np.where(np.isfinite(bw[seg]), bw[seg] * f, np.inf) + du[seg]
         return np.asarray(np.minimum(via_v, via_u))
 
-    t0, t1 = time_at(f0), time_at(f1)
-    inside = (t0 <= seconds) | (t1 <= seconds)
-    seg, f0, f1, t0, t1 = seg[inside], f0[inside], f1[inside], t0[inside], t1[inside]
-    # A piece reachable at one end only is cut where the time, taken as linear
-    # along the piece, crosses the limit (pieces are short, so this is close).
-    span = np.maximum(np.abs(t0 - t1), 1e-12)
-    c0 = np.where(t0 > seconds, f0 + (f1 - f0) * (t0 - seconds) / span, f0)
-    c1 = np.where(t1 > seconds, f1 - (f1 - f0) * (t1 - seconds) / span, f1)
+    reach = np.flatnonzero(np.isfinite(du) | np.isfinite(dv))
+    a, b = fw[reach], bw[reach]
+    tu, tv = du[reach], dv[reach]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # via_v = a (1 - f) + tv falls, via_u = b f + tu rises; where each meets a level
+        cross = (a + tv - tu) / (a + b)
+        breaks = [cross]
+        for level in (capped, seconds):
+            breaks.append(1 - (level - tv) / a)  # via_v == level
+            breaks.append((level - tu) / b)  # via_u == level
+    cuts = np.column_stack([np.zeros(len(reach)), np.ones(len(reach)), *breaks])
+    cuts = np.where(np.isfinite(cuts) & (cuts >= 0) & (cuts <= 1), cuts, np.nan)
+    cuts = np.sort(cuts, axis=1)  # NaN last
+    f0, f1 = cuts[:, :-1], cuts[:, 1:]
+    valid = np.isfinite(f0) & np.isfinite(f1) & (f1 > f0)
+    row, col = np.nonzero(valid)
+    seg = reach[row]
+    f0, f1 = f0[row, col], f1[row, col]
+    inside = time_at(seg, (f0 + f1) / 2) <= seconds
+    seg, f0, f1 = seg[inside], f0[inside], f1[inside]
+    t0, t1 = np.minimum(time_at(seg, f0), seconds), np.minimum(time_at(seg, f1), seconds)
     ux, uy = px[tail[seg]], py[tail[seg]]
     vx, vy = px[head[seg]], py[head[seg]]
-    ends = np.column_stack(
-        [ux + (vx - ux) * c0, uy + (vy - uy) * c0, ux + (vx - ux) * c1, uy + (vy - uy) * c1]
-    )
-    # Walk from the road in the time left: the slack is taken as linear along
-    # each piece, so the union of the walking discs along it is exactly the
-    # convex hull of the discs at its two ends.
-    walk = walk_kph / 3.6
-    r0 = np.clip((seconds - np.minimum(t0, seconds)) * walk, 1.0, max_snap_m)
-    r1 = np.clip((seconds - np.minimum(t1, seconds)) * walk, 1.0, max_snap_m)
-    d0 = shapely.buffer(shapely.points(ends[:, 0], ends[:, 1]), r0, quad_segs=4)
-    d1 = shapely.buffer(shapely.points(ends[:, 2], ends[:, 3]), r1, quad_segs=4)
+    r0 = np.clip((seconds - t0) * walk, 1.0, max_snap_m)
+    r1 = np.clip((seconds - t1) * walk, 1.0, max_snap_m)
+    d0 = shapely.buffer(shapely.points(ux + (vx - ux) * f0, uy + (vy - uy) * f0), r0, quad_segs=4)
+    d1 = shapely.buffer(shapely.points(ux + (vx - ux) * f1, uy + (vy - uy) * f1), r1, quad_segs=4)
     return shapely.union_all(shapely.convex_hull(shapely.union(d0, d1)))

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from tests.conftest import ARTIFACTS, ROOT, browser_required
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SERVER_LOG: list[str] = []  # lines the app server printed (run times among them)
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -69,6 +71,15 @@ def app_url(projects_dir: Path) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    SERVER_LOG.clear()
+
+    def _read() -> None:  # the server's log, for the run times it prints
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            SERVER_LOG.append(raw.decode(errors="replace").rstrip())
+
+    reader = threading.Thread(target=_read, daemon=True)
+    reader.start()
     deadline = time.monotonic() + 90
     try:
         while True:
@@ -79,7 +90,7 @@ def app_url(projects_dir: Path) -> Iterator[str]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                out = "\n".join(SERVER_LOG)
                 pytest.fail(f"streamlit did not become healthy:\n{out}")
             time.sleep(0.25)
         yield url
@@ -317,9 +328,17 @@ def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
             _wait_idle(page)
             site_name = page.get_by_label("站点名称")
             site_name.fill(f"规划站{i}")
+            logged = len(SERVER_LOG)
             page.get_by_role("button", name="添加规划站点").first.click()
             page.get_by_text(f"已保存（第 {2 + i} 版）").wait_for(timeout=60_000)
             _wait_idle(page)
+            # the figures changed: the comparison counts the new site
+            added = page.locator("[data-testid='stMetric']").filter(has_text="新增站点").first
+            assert added.inner_text().split()[-1] == str(i)
+            runs = [line for line in SERVER_LOG[logged:] if "edit to updated figures in" in line]
+            assert runs, "the server logged no time for the edit"
+            seconds = float(runs[-1].split(" figures in ")[1].split()[0])
+            print(f"edit {i}: server time from the change to updated figures {seconds:.3f} s")
         _shot(page, "project_edited.png")
     finally:
         context.close()  # the tab is closed

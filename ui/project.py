@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -104,6 +105,8 @@ def select_scenario(name: str | None) -> None:
 
 
 def _commit(updated: Project) -> Project:
+    # the server logs the time from here to the end of the run that shows the result
+    st.session_state["edit_started"] = time.perf_counter()
     project = current()
     assert project is not None
     assert project.path is not None
