@@ -63,8 +63,18 @@ def main(argv: list[str] | None = None) -> int:
         from planning.cli import main as cli
 
         project = folder / "bench.gpkg"
-        cli(["project", "new", str(project), "--sites", str(args.sites), "--demand",
-             str(args.demand), "--force"])
+        cli(
+            [
+                "project",
+                "new",
+                str(project),
+                "--sites",
+                str(args.sites),
+                "--demand",
+                str(args.demand),
+                "--force",
+            ]
+        )
         at.switch_page("ui/pages/project.py").run()
         at.text_input(key="prj_path").set_value(str(project))
         at.button(key="prj_open").click().run()
