@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(files["demand"]),
                 "--roads",
                 str(files["gpkg"]),
-            ],  # fmt: skip
+            ],
             log,
         )
         app["roads_200k"] = json.loads(road_json.read_text(encoding="utf-8"))
