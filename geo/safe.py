@@ -12,6 +12,8 @@ one of these functions, chosen by where it lands:
   into a ``<script>`` element (``</script>``, ``<!--``, U+2028/U+2029 escaped).
 * :func:`css_string` — the inside of a double-quoted CSS string (the report's
   page header).
+* :func:`markdown_text` — text inside a Streamlit message (``st.caption``,
+  ``st.error`` …), which Streamlit renders as Markdown.
 * :func:`spreadsheet_text` — a CSV cell: formula-like text gets a leading
   apostrophe (OWASP CSV injection), undone on import only for files
   servicenet marked as its own (:data:`CSV_MARKER`, :func:`unneutralise`).
@@ -52,6 +54,8 @@ _HTML = str.maketrans(
         "\u2029": "&#8233;",
     }
 )
+#: every ASCII punctuation character (CommonMark lets a backslash escape each)
+_MARKDOWN = re.compile(r"[!-/:-@\[-`{-~]")
 _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 #: characters XML 1.0 (so XLSX) cannot hold; openpyxl refuses them
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -116,6 +120,22 @@ def css_string(value: Any) -> str:
     if value is None:
         return ""
     return "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(value))
+
+
+def markdown_text(value: Any) -> str:
+    """Text that a Markdown renderer (Streamlit's ``st.caption``, ``st.error`` …) shows as is.
+
+    Every ASCII punctuation character gets a backslash (CommonMark allows one
+    before any), so emphasis, code, links, images (which would fetch a URL
+    when shown), HTML, Streamlit's ``:red[…]`` directives and ``$…$`` formulas
+    stay text.
+
+    >>> print(markdown_text("![x](p.png) *a*"))
+    \\!\\[x\\]\\(p\\.png\\) \\*a\\*
+    """
+    if value is None:
+        return ""
+    return _MARKDOWN.sub(r"\\\g<0>", str(value))
 
 
 def spreadsheet_text(value: str) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from geo.maps import network_map
-from geo.safe import css_string, html_text, script_json
+from geo.safe import css_string, html_text, markdown_text, script_json
 from geo.tables import import_sites
 from tests.hostile import HOSTILE
 
@@ -38,6 +38,9 @@ def test_each_context_keeps_the_text_and_cannot_be_left(name: str) -> None:
     js = script_json(name)
     assert json.loads(js) == name
     assert not set(js) & set("<>&'\u2028\u2029") and not re.search(r"\{[{%#]", js)
+    md = markdown_text(name)
+    assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md) == name
+    assert not re.search(r"(?<!\\)[*_`\[\]()!<>$:]", md.replace("\\\\", ""))
     css = css_string(name + '"\n}')
     assert _css_decode(css) == name + '"\n}'
     assert not set(css) & set("\"'<>&\n{}")
@@ -127,3 +130,23 @@ def test_report_workbook_keeps_text_exact_and_never_a_formula(
         # formula-like text is quote-prefixed: Excel keeps it as text even when edited
         assert cell.quotePrefix == name.startswith(("=", "+", "-", "@")), name
     assert "响铃\ufffd站" in cells
+
+
+def test_app_messages_show_user_text_as_typed_not_as_markdown() -> None:
+    """Streamlit renders messages as Markdown: an image in a name would be fetched."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.strings import text
+
+    def page() -> None:
+        import streamlit as st
+
+        from ui.state import tr
+
+        st.caption(tr("roads_in_use", name="![x](http://t.invalid/p.png) *a* $x$ :red[b]"))
+
+    app = AppTest.from_function(page).run(timeout=60)
+    assert not app.exception, app.exception
+    name = "![x](http://t.invalid/p.png) *a* $x$ :red[b]"
+    assert app.caption[0].value == text("roads_in_use", "zh", name=markdown_text(name))
+    assert "![x]" not in app.caption[0].value
