@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import InputError
-from geo.safe import spreadsheet_text
+from geo.safe import CSV_MARKER, spreadsheet_text
 
 TABLE_FORMATS = (".csv", ".geojson", ".json", ".gpkg")
 
@@ -104,20 +104,38 @@ def write_json(obj: Any, path: str | Path) -> None:
         fh.write("\n")
 
 
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``frame`` with every text cell neutralised for spreadsheets."""
+def _neutralised(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Copy of ``frame`` with every text cell neutralised, and whether any cell changed."""
     out = pd.DataFrame(frame).copy()
+    changed = False
+
+    def cell(value: Any) -> Any:
+        nonlocal changed
+        if not isinstance(value, str):
+            return value
+        safe = spreadsheet_text(value)
+        changed = changed or safe != value
+        return safe
+
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: spreadsheet_text(v) if isinstance(v, str) else v)
-    out.columns = [spreadsheet_text(str(c)) for c in out.columns]
-    return out
+            out[col] = out[col].map(cell)
+    out.columns = [cell(str(c)) for c in out.columns]
+    return out, changed
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV for Excel and WPS: UTF-8 with BOM, formula-safe text, no geometry column."""
+    """CSV for Excel and WPS: UTF-8 with BOM, formula-safe text, no geometry column.
+
+    When a cell had to be neutralised (a leading apostrophe, :mod:`geo.safe`)
+    the file ends with :data:`geo.safe.CSV_MARKER`, so that servicenet, and
+    only for such a file, removes those apostrophes when it reads it back.
+    """
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-    text = safe_frame(plain).to_csv(index=False, lineterminator="\r\n")
+    safe, changed = _neutralised(plain)
+    text = safe.to_csv(index=False, lineterminator="\r\n")
+    if changed:
+        text += CSV_MARKER + "\r\n"
     return ("\ufeff" + text).encode("utf-8")
 
 

@@ -2,8 +2,11 @@
 
 The map is built from tables and a set of display labels handed in by the
 caller (the app's string table), so this module holds no user-facing wording.
-Every user string goes through :func:`geo.safe.html_text`; element ids are
-made deterministic so the same inputs give byte-identical HTML.
+Every user string goes through :mod:`geo.safe` (``html_text`` for the HTML of
+popups, tooltips, legends and layer names, ``script_json`` for data written
+into a script); nothing a user typed becomes JavaScript source or, since
+branca renders each element's output again as a Jinja2 template, a template.
+Element ids are made deterministic so the same inputs give byte-identical HTML.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from jinja2 import Template
 
 from geo import coords
 from geo.mapassets import MapAssets, local_assets
-from geo.safe import html_text
+from geo.safe import html_text, script_json
 
 LEVEL_ORDER = ("city", "county", "township", "community", "park")
 KIND_ORDER = ("service_center", "workers_palace", "cultural_center", "reading_room")
@@ -39,7 +42,12 @@ KIND_RADIUS = {"service_center": 7, "workers_palace": 8, "cultural_center": 7, "
 LEVEL_RADIUS = {"city": 11, "county": 9}
 STATUS_FILL = {"existing": 0.85, "under_construction": 0.35, "planned": 0.1, "closed": 0.0}
 BASEMAPS = ("blank", "osm", "tianditu", "amap")
+FIT_MAX_ZOOM = 15
 _FALLBACK_COLOUR = "#555555"
+_NUMBER_STYLE = (
+    "width:24px;height:24px;line-height:22px;background:#ffd400;border:2px solid #222;"
+    "border-radius:4px;text-align:center;font:bold 13px sans-serif;color:#111"
+)
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,35 @@ class _MetricScale(MacroElement):  # type: ignore[misc]
     )
 
 
+class _NumberedMarkers(MacroElement):  # type: ignore[misc]
+    """Numbered markers with a tooltip each, drawn from one array.
+
+    Each point is ``[lat, lon, icon HTML, tooltip HTML]``, the HTML escaped by
+    :func:`geo.safe.html_text` and the array written by
+    :func:`geo.safe.script_json`: no user text is ever part of the JavaScript
+    source (folium's ``Tooltip`` would put it in a template literal).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.points }}.forEach(function (p) {
+            L.marker([p[0], p[1]], {
+                icon: L.divIcon({html: p[2], className: "empty", iconSize: [24, 24],
+                                 iconAnchor: [12, 12]}),
+                zIndexOffset: 1000
+            }).bindTooltip(p[3], {sticky: true}).addTo({{ this._parent.get_name() }});
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, points: list[list[Any]]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "NumberedMarkers"
+        self.points = script_json(points)
+
+
 def _walk(element: Any) -> Iterator[Any]:
     yield element
     for child in list(getattr(element, "_children", {}).values()):
@@ -168,7 +205,16 @@ def _popup_html(row: Mapping[str, Any], labels: MapLabels) -> str:
         for k, v in pairs
         if v not in (None, "")
     )
-    return f"<b>{html_text(row.get('name') or row.get('site_id'))}</b><table>{cells}</table>"
+    return f"<b>{html_text(_title(row, 'name', 'site_id'))}</b><table>{cells}</table>"
+
+
+def _title(row: Mapping[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` with a value (a missing name is NaN in a table, not None)."""
+    for key in keys:
+        value = _cell(row.get(key))
+        if value != "":
+            return value
+    return ""
 
 
 def _number(value: Any) -> str | None:
@@ -326,28 +372,23 @@ def _add_overlay(fmap: folium.Map, overlay: Overlay, basemap: str, pane: str) ->
 
 
 def _add_numbered(fmap: folium.Map, table: gpd.GeoDataFrame, basemap: str, name: str) -> None:
-    """Numbered square markers (a DivIcon needs no image assets)."""
+    """Numbered square markers (a DivIcon needs no image assets), one layer."""
     lon, lat = _display_xy(
         table["lon"].to_numpy(dtype="float64"), table["lat"].to_numpy(dtype="float64"), basemap
     )
+    orders = table["order"].tolist() if "order" in table.columns else list(range(1, len(table) + 1))
+    names = table["name"].tolist() if "name" in table.columns else [None] * len(table)
+    points = [
+        [
+            round(float(y), 7),
+            round(float(x), 7),
+            f"<div class='sn-suggested' style='{_NUMBER_STYLE}'>{html_text(order)}</div>",
+            html_text(f"{order}. {_cell(label)}"),
+        ]
+        for x, y, order, label in zip(lon, lat, orders, names, strict=True)
+    ]
     group = folium.FeatureGroup(name=html_text(name), show=True)
-    for i, row in enumerate(table.to_dict("records")):
-        label = html_text(row.get("order", i + 1))
-        icon = folium.DivIcon(
-            html=(
-                "<div class='sn-suggested' style='width:24px;height:24px;line-height:22px;"
-                "background:#ffd400;border:2px solid #222;border-radius:4px;text-align:center;"
-                f"font:bold 13px sans-serif;color:#111'>{label}</div>"
-            ),
-            icon_size=(24, 24),
-            icon_anchor=(12, 12),
-        )
-        folium.Marker(
-            [float(lat[i]), float(lon[i])],
-            icon=icon,
-            tooltip=html_text(f"{row.get('order', i + 1)}. {row.get('name', '')}"),
-            z_index_offset=1000,
-        ).add_to(group)
+    group.add_child(_NumberedMarkers(points))
     group.add_to(fmap)
 
 
@@ -432,7 +473,7 @@ def network_map(
             demand,
             basemap,
             lambda r: {
-                "tip": f"{html_text(r.get('name') or r.get('demand_id'))}："
+                "tip": f"{html_text(_title(r, 'name', 'demand_id'))}："
                 f"{html_text(_number(r.get('weight')))}",
                 "r": round(2 + 8 * math.sqrt(max(float(r.get("weight") or 0), 0) / top), 2),
             },
@@ -478,7 +519,7 @@ def network_map(
                     basemap,
                     lambda r: {
                         "popup": _popup_html(r, labels),
-                        "tip": html_text(r.get("name") or r.get("site_id")),
+                        "tip": html_text(_title(r, "name", "site_id")),
                         "fill": STATUS_FILL.get(str(r.get("status")), 0.85),
                         "dash": "" if r.get("status") in (None, "existing") else "4 3",
                     },
@@ -514,6 +555,8 @@ def network_map(
     # many layers would hide the map: fold the control then
     folium.LayerControl(collapsed=len(overlays) + len(present) > 7).add_to(fmap)
     if bounds is not None:
-        fmap.fit_bounds(bounds, padding=(20, 20))
+        # a zoom limit: one point has bounds of size 0, which the blank map
+        # (no tile layer, so no maximum zoom) would fit at zoom NaN
+        fmap.fit_bounds(bounds, padding=(20, 20), max_zoom=FIT_MAX_ZOOM)
     _stable_ids(fmap)
     return fmap

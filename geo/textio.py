@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo.errors import SiteImportError
-from geo.safe import unneutralise
+from geo.safe import CSV_MARKER, unneutralise
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 500_000
@@ -166,12 +166,18 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _clean_cell(cell: str | None) -> str | None:
+def _clean_cell(cell: str | None, restore: bool) -> str | None:
     if cell is None or not cell.strip():
         return None
-    # servicenet's own CSV exports neutralise formula-like text with a leading
-    # apostrophe (geo.safe); reading them back restores the text as written.
-    return unneutralise(cell)
+    # a CSV servicenet wrote and marked (geo.safe.CSV_MARKER) has formula-like
+    # text behind an apostrophe it added; any other file keeps its text exactly
+    return unneutralise(cell) if restore else cell
+
+
+def _marked_by_servicenet(text: str, delimiter: str) -> bool:
+    """Whether the last line of ``text`` is servicenet's CSV marker (a re-save may pad it)."""
+    tail = text[-(len(CSV_MARKER) + 65536) :].rstrip()
+    return tail[tail.rfind("\n") + 1 :].rstrip(delimiter + " ") == CSV_MARKER
 
 
 def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> RawTable:
@@ -184,6 +190,7 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
     (``"工人先锋号"职工书屋``) loses its quotes in CSV parsing.
     """
     delim = delimiter or sniff_delimiter(text)
+    restore = _marked_by_servicenet(text, delim)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
     # the physical lines are only needed to check quotes: no copy when there are none
     lines = io.StringIO(text, newline="").readlines() if '"' in text else []
@@ -217,7 +224,7 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
                     file=source,
                     row=start,
                 )
-            records.append((start, tuple(_clean_cell(c) for c in row)))
+            records.append((start, tuple(_clean_cell(c, restore) for c in row)))
     except csv.Error as exc:
         raise SiteImportError(
             f"CSV 格式错误：{exc}",
@@ -227,6 +234,10 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
         ) from None
     if header is None:
         raise SiteImportError("文件没有表头", "the file has no header row", file=source)
+    if restore:
+        header = tuple(unneutralise(h) for h in header)
+        if records and records[-1][1][0] == CSV_MARKER:
+            records.pop()
     return RawTable(
         header,
         tuple(records),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -24,6 +23,7 @@ import pandas as pd
 
 from geo.errors import AnalysisError
 from geo.export import atomic_path
+from geo.safe import css_string
 from planning.analyze import Analysis, service_areas
 from planning.report_text import t
 from planning.scenario import Comparison
@@ -340,7 +340,7 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
     return {
         "lang": lang,
         "title": title,
-        "css_title": re.sub(r"[\"\\<>]", "", title),
+        "css_title": css_string(title),
         "page_label_before": before,
         "page_label_after": after,
         "generated": inputs.generated,
@@ -503,7 +503,7 @@ def render_html(inputs: ReportInputs, *, interactive: bool = True) -> str:
     )
     ctx = build_context(inputs, interactive=interactive)
     ctx["t"] = lambda key, **kw: t(key, inputs.lang, **kw)
-    # the page header is CSS content: the template uses css_title (quotes removed) there
+    # the page header is CSS content: the template uses css_title (geo.safe.css_string) there
     template = env.get_template("report.html.j2")
     return template.render(**ctx)
 

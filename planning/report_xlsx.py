@@ -1,8 +1,9 @@
 """The report as an XLSX workbook: Chinese headers, numbers as numbers, text as text.
 
-Every text cell is written with the string type explicitly, so a site named
-``=HYPERLINK(...)`` stays text in Excel and WPS (openpyxl would otherwise store
-it as a formula); nothing a user typed can become a formula.
+Every text cell goes through :func:`geo.safe.xlsx_text`: typed as a string and
+quote-prefixed when it looks like a formula, so a site named ``=HYPERLINK(...)``
+stays text in Excel and WPS, exactly as typed, even when the cell is edited
+(openpyxl would otherwise store it as a formula).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo.export import atomic_path
+from geo.safe import xlsx_text
 from planning.report_text import t
 
 if TYPE_CHECKING:
@@ -42,19 +44,20 @@ def _sheet(book: Any, title: str, header: list[str], rows: list[list[Any]]) -> N
     from openpyxl.styles import Alignment, Font, PatternFill
 
     ws = book.create_sheet(title)
-    ws.append(header)
-    for cell in ws[1]:
+    for c, text in enumerate(header, start=1):
+        cell = ws.cell(row=1, column=c)
+        xlsx_text(cell, str(text))
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="1A3D6D")
         cell.alignment = Alignment(vertical="center")
-        cell.data_type = "s"
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
             cell = ws.cell(row=r, column=c)
             v = _cell_value(value)
-            cell.value = v
             if isinstance(v, str):
-                cell.data_type = "s"  # text, never a formula
+                xlsx_text(cell, v)  # text, never a formula
+            else:
+                cell.value = v
     for c in range(1, len(header) + 1):
         letter = ws.cell(row=1, column=c).column_letter
         widest = max([_width(header[c - 1])] + [_width(row[c - 1]) for row in rows[:500]])

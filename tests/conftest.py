@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = ROOT.parent / "shared" / "data"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -24,3 +28,37 @@ def shared_data() -> Path:
 def browser_required() -> bool:
     """In CI the browser tests must run: a missing Chromium is a failure, not a skip."""
     return os.environ.get("SERVICENET_REQUIRE_BROWSER") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a browser test for a missing tool, or fail where browser tests must run."""
+    if browser_required():
+        pytest.fail(f"{reason} (SERVICENET_REQUIRE_BROWSER=1: browser tests must run here)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (skipped when either is missing)."""
+    if not Path(CHROMIUM).exists():
+        skip_or_fail("Chromium is not installed (apt-get install chromium); browser test skipped")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed; browser test skipped")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()

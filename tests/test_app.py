@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.safe import markdown_text
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
@@ -169,7 +171,8 @@ def test_coverage_page_with_a_road_file(app: AppTest, tmp_path) -> None:
     app.switch_page("ui/pages/coverage.py").run(timeout=180)
     assert not app.exception, app.exception
     assert not any("示意路网" in w.value for w in app.warning)
-    assert any("Helsinki.osm.pbf" in c.value for c in app.caption)
+    # the file name is shown as typed (escaped for Streamlit's Markdown)
+    assert any(markdown_text("Helsinki.osm.pbf") in c.value for c in app.caption)
     table = app.dataframe[0].value
     row = table[table["类型"] == "职工书屋"].iloc[0]
     assert 0 < row["覆盖率"] <= 1

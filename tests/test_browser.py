@@ -7,7 +7,6 @@ show every demo site, which proves Leaflet is served locally and not from a CDN.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,18 +19,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, browser_required
+from tests.conftest import ARTIFACTS, ROOT
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SERVER_LOG: list[str] = []  # lines the app server printed (run times among them)
-
-
-def _skip_or_fail(reason: str) -> None:
-    if browser_required():
-        pytest.fail(f"{reason} (SERVICENET_REQUIRE_BROWSER=1: browser tests must run here)")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -100,32 +92,6 @@ def app_url(projects_dir: Path) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail("Chromium is not installed (apt-get install chromium); browser test skipped")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail("playwright is not installed; browser test skipped")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        b.close()
 
 
 def _offline_page(browser, blocked: list[str], height: int = 1000):

@@ -9,6 +9,7 @@ import geopandas as gpd
 import streamlit as st
 
 from geo.maps import MapLabels
+from geo.safe import markdown_text
 from geo.tables import ImportResult
 from planning.demo import Dataset, load_demo
 from ui.strings import STRINGS, text, vocabulary_words
@@ -54,7 +55,19 @@ def language_changed() -> None:
 
 
 def tr(key: str, **kwargs: Any) -> str:
-    """The string ``key`` in the current language."""
+    """The string ``key`` in the current language, for Streamlit's Markdown.
+
+    Text arguments (names, ids, file names, messages) are escaped by
+    :func:`geo.safe.markdown_text`, so they show as typed: no emphasis, link
+    or image (which the browser would fetch) is made from them.
+    """
+    return text(
+        key, lang(), **{k: markdown_text(v) if isinstance(v, str) else v for k, v in kwargs.items()}
+    )
+
+
+def tr_plain(key: str, **kwargs: Any) -> str:
+    """The string ``key`` with its arguments as given, where it is not Markdown (map layers)."""
     return text(key, lang(), **kwargs)
 
 

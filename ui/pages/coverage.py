@@ -158,7 +158,7 @@ with st.container():  # the map, full width
         one = areas[(areas["kind"] == rec["kind"]) & (areas["level"] == rec["level"])]
         overlays.append(
             Overlay(
-                tr("service_area_layer", name=std_name(rec["kind"], rec["level"])),
+                state.tr_plain("service_area_layer", name=std_name(rec["kind"], rec["level"])),
                 one,
                 LEVEL_COLOURS.get(rec["level"], "#555555"),
                 show=(rec["kind"], rec["level"]) == (kind, level),
@@ -187,7 +187,7 @@ with st.container():  # the map, full width
     for (gk, gl), part in gaps.groupby(["kind", "level"], sort=False):
         overlays.append(
             Overlay(
-                tr("gap_layer", name=std_name(gk, gl)),
+                state.tr_plain("gap_layer", name=std_name(gk, gl)),
                 part,
                 "#d7301f",
                 popup_fields=fields,

@@ -13,6 +13,7 @@ from streamlit_folium import st_folium
 from geo.errors import ServicenetError
 from geo.export import csv_bytes
 from geo.maps import network_map
+from geo.safe import markdown_text
 from planning.candidates import read_candidates
 from planning.scenario import Change
 from planning.suggest import SuggestRequest
@@ -93,7 +94,7 @@ if upload is not None:
         try:
             user = read_candidates(path)
         except ServicenetError as exc:
-            st.error(exc.zh if lg == "zh" else exc.en)
+            st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
 
 if not sources and user is None:
     st.warning(tr("no_candidate_source"))
@@ -121,7 +122,7 @@ if st.button(tr("run_suggest"), type="primary", key="sg_run"):
     try:
         st.session_state["sg_solved"] = (_request(), tuple(sources))
     except ServicenetError as exc:
-        st.error(exc.zh if lg == "zh" else exc.en)
+        st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
         st.stop()
 
 if st.session_state.get("sg_solved") is not None:
@@ -137,7 +138,7 @@ if st.session_state.get("sg_solved") is not None:
         with st.spinner(tr("solving")):
             result = ana.run_suggestion(sites, demand, request, used_sources, user)
     except ServicenetError as exc:
-        st.error(exc.zh if lg == "zh" else exc.en)
+        st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
         st.stop()
 
     doc = result.solution_json()
@@ -223,7 +224,7 @@ if st.session_state.get("sg_solved") is not None:
     with st.expander(tr("reductions")):
         st.json(doc["reductions"])
         for note in doc["notes"]:
-            st.caption(note)
+            st.caption(markdown_text(note))
     d1, d2 = st.columns(2)
     d1.download_button(
         tr("download_suggestions"),
@@ -279,7 +280,7 @@ if st.session_state.get("sg_solved") is not None:
                         payload = {k: v for k, v in rec.items() if not pd.isna(v)}
                         prj.apply(Change("add_site", payload))
                 except ServicenetError as exc:
-                    st.error(exc.zh if lg == "zh" else exc.en)
+                    st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
                 else:
                     st.success(tr("accepted_scenario", n=len(new), name=prj.scenario()))
             else:
