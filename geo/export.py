@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import InputError
-from geo.safe import CSV_MARKER, spreadsheet_text
+from geo.safe import CSV_MARKER, FORMULA_TRIGGERS, spreadsheet_text
 
 TABLE_FORMATS = (".csv", ".geojson", ".json", ".gpkg")
 
@@ -105,22 +105,30 @@ def write_json(obj: Any, path: str | Path) -> None:
 
 
 def _neutralised(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-    """Copy of ``frame`` with every text cell neutralised, and whether any cell changed."""
+    """Copy of ``frame`` with every text cell neutralised, and whether any cell changed.
+
+    Column-wise: a text cell needs the apostrophe of :func:`geo.safe.spreadsheet_text`
+    when its first character after its own apostrophes is a formula trigger.
+    """
     out = pd.DataFrame(frame).copy()
     changed = False
-
-    def cell(value: Any) -> Any:
-        nonlocal changed
-        if not isinstance(value, str):
-            return value
-        safe = spreadsheet_text(value)
-        changed = changed or safe != value
-        return safe
-
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(cell)
-    out.columns = [cell(str(c)) for c in out.columns]
+        values = out[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        try:  # non-text cells (numbers, None) give NaN here and are left alone
+            first = values.str.lstrip("'").str[:1]
+        except AttributeError:  # no text in the column at all
+            continue
+        hit = first.isin(FORMULA_TRIGGERS).to_numpy(dtype=bool)
+        if hit.any():
+            changed = True
+            fixed = values.astype(object).to_numpy(copy=True)
+            fixed[hit] = ["'" + v for v in fixed[hit]]  # only the cells that need it
+            out[col] = fixed
+    names = [spreadsheet_text(str(c)) for c in out.columns]
+    changed = changed or names != [str(c) for c in out.columns]
+    out.columns = names
     return out, changed
 
 

@@ -65,3 +65,40 @@ def test_spreadsheet_text_round_trips_through_unneutralise() -> None:
         safe = spreadsheet_text(text)
         assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
         assert unneutralise(safe) == text
+
+
+def test_columnwise_neutralising_equals_the_cell_by_cell_rule() -> None:
+    """The column-wise writer gives what spreadsheet_text gives cell by cell."""
+    import numpy as np
+    import pandas as pd
+
+    from geo.export import _neutralised
+    from geo.safe import spreadsheet_text
+    from tests.hostile import HOSTILE
+
+    rng = np.random.default_rng(3)
+    pool = [*HOSTILE, "=1+1", "'+86热线站", "''=x", "＝全角", "-", "", "普通", "@a", "\ttab"]
+    n = 500
+    frame = pd.DataFrame(
+        {
+            "text": rng.choice(np.array(pool, dtype=object), n),
+            "mixed": np.array(
+                [pool[i % len(pool)] if i % 3 else i for i in range(n)], dtype=object
+            ),
+            "none": [None] * n,
+            "number": rng.normal(size=n),
+            "arrow": pd.array(rng.choice(np.array(pool, dtype=object), n), dtype="string"),
+            "=头": "x",
+        }
+    )
+    got, changed = _neutralised(frame)
+    want = frame.copy()
+    for col in want.columns:
+        want[col] = [spreadsheet_text(v) if isinstance(v, str) else v for v in want[col]]
+    want.columns = [spreadsheet_text(str(c)) for c in want.columns]
+    assert changed
+    assert list(got.columns) == list(want.columns)
+    for col in got.columns:
+        assert [None if pd.isna(v) else v for v in got[col]] == [
+            None if pd.isna(v) else v for v in want[col]
+        ], col
