@@ -150,8 +150,10 @@ def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]
             },
             "standards": str(args.standards or f"{args.project} (standards)"),
         }
-        if project.metadata.get("roads_path") and not getattr(args, "roads", None):
-            args.roads = Path(project.metadata["roads_path"])
+        if not getattr(args, "roads", None):
+            from geo.project import project_roads
+
+            args.roads = project_roads(project)  # confined to the project's folder
         return sites, project.demand, standards, provenance
     if getattr(args, "scenario", None):
         raise InputError("--scenario 需要 --project", "--scenario needs --project")
@@ -456,17 +458,18 @@ def _cmd_project(args: argparse.Namespace) -> int:
         args.project = None
         args.scenario = None
         sites, demand, standards, _ = _load_plan(args)
-        roads_sha = ""
+        roads_sha, roads_ref = "", None
         if args.roads:
+            from geo.paths import relative_reference
             from planning.analyze import file_sha256
 
+            # stored relative to the project file, which may refer only to its own folder
+            roads_ref = relative_reference(
+                args.roads, Path(args.file).parent, what=("道路文件", "road file")
+            )
             roads_sha = file_sha256(args.roads)
         project = new_project(
-            sites,
-            demand,
-            standards_frame(standards),
-            roads=args.roads.resolve() if args.roads else None,
-            roads_sha256=roads_sha,
+            sites, demand, standards_frame(standards), roads=roads_ref, roads_sha256=roads_sha
         )
         saved = save_project(project, args.file, overwrite=args.force)
         print(json.dumps(project_info(saved), ensure_ascii=False, indent=2))
@@ -675,7 +678,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file", type=Path)
     q.add_argument("--sites", type=Path, required=True)
     q.add_argument("--demand", type=Path, required=True)
-    q.add_argument("--roads", type=Path, help="road file (stored as a reference with its hash)")
+    q.add_argument(
+        "--roads",
+        type=Path,
+        help="road file in the project's folder (stored relative to the project, with its hash)",
+    )
     q.add_argument("--standards", type=Path, help="standards TOML (default data/standards.toml)")
     q.add_argument("--encoding", default="auto")
     q.add_argument("--crs", default="auto")
