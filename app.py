@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo.mapassets import install_map_assets
+from geo.uploads import clean_stale_temporaries, prune_road_uploads
 from ui import state
 from ui.strings import LANGUAGES, text
 
@@ -22,7 +23,14 @@ def _assets() -> str:
     return str(install_map_assets(ROOT / "static"))
 
 
+@st.cache_resource(show_spinner=False)
+def _housekeeping() -> int:
+    # Once per server start: uploads left by killed runs, road uploads past their limits.
+    return clean_stale_temporaries() + prune_road_uploads()
+
+
 _assets()
+_housekeeping()
 with st.sidebar:
     st.radio(
         text("language"),
