@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -12,8 +13,22 @@ from ui import state
 from ui.strings import LANGUAGES, text
 
 ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("servicenet.app")
 
 st.set_page_config(page_title="servicenet", page_icon=":material/hub:", layout="wide")
+
+
+def _hide_error_details() -> None:
+    # .streamlit/config.toml ("none") is read from the working folder only, so
+    # `streamlit run` started elsewhere would show full tracebacks: unless the
+    # option was set on purpose (config file, --client.showErrorDetails), hide them.
+    from streamlit import config
+
+    if config.get_where_defined("client.showErrorDetails") == "<default>":
+        st.set_option("client.showErrorDetails", "none")
+
+
+_hide_error_details()
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,4 +66,12 @@ pages = [
     st.Page("ui/pages/report.py", title=state.tr("page_report"), icon=":material/description:"),
     st.Page("ui/pages/importer.py", title=state.tr("page_import"), icon=":material/upload_file:"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except Exception:
+    # A bug: the user gets a message in their language, the traceback goes to the
+    # server log (Streamlit logs it when re-raised; .streamlit/config.toml sets
+    # client.showErrorDetails = "none", so the browser shows no details).
+    log.error("unexpected error on a page of the app; traceback follows in the log")
+    st.error(state.tr("unexpected_error"))
+    raise

@@ -566,7 +566,17 @@ def _cmd_app(args: argparse.Namespace) -> int:
         "--browser.gatherUsageStats",
         "false",
     ]
-    print(f"servicenet: http://localhost:{args.port}", flush=True)
+    # this computer only, unless a shared server is asked for (the app has no login)
+    cmd += ["--server.address", str(args.host or "127.0.0.1")]
+    shown = args.host if args.host and args.host not in ("0.0.0.0", "::") else "localhost"  # noqa: S104
+    print(f"servicenet: http://{shown}:{args.port}", flush=True)
+    if args.host in ("0.0.0.0", "::"):  # noqa: S104
+        print(
+            "servicenet: 注意：网页界面对整个网络开放且没有登录 / note: the app is open to the "
+            "whole network and has no login",
+            file=sys.stderr,
+            flush=True,
+        )
     if os.name == "posix":
         # become the Streamlit server, so that stopping `servicenet app` stops it
         os.chdir(ROOT)
@@ -706,6 +716,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", parents=[common], help="启动网页界面 / launch the web app")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument(
+        "--host",
+        default=os.environ.get("SERVICENET_HOST") or None,
+        help="address to listen on (default 127.0.0.1, this computer only; "
+        "0.0.0.0 for a shared server — the app has no login). Env: SERVICENET_HOST",
+    )
     p.set_defaults(func=_cmd_app)
     return parser
 

@@ -342,6 +342,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Projects are kept in the server's projects folder only (set by SERVICENET_PROJECTS); "
         "enter a name, not a path.",
     ),
+    "unexpected_error": (
+        "出现了意外错误，操作没有完成。错误详情已记录在服务器日志中，请告知管理员。",
+        "An unexpected error stopped this action. The details are in the server log; "
+        "please tell the administrator.",
+    ),
     "scenario": ("方案", "Scenario"),
     "scenario_new": ("新方案名称", "New scenario name"),
     "scenario_create": ("新建方案", "Create scenario"),
