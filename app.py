@@ -10,13 +10,28 @@ from pathlib import Path
 import streamlit as st
 
 from geo.mapassets import install_map_assets
+from geo.uploads import clean_stale_temporaries, prune_road_uploads
 from ui import state
 from ui.strings import LANGUAGES, text
 
 ROOT = Path(__file__).resolve().parent
 _started = time.perf_counter()  # the whole run of this script, for the server log
+log = logging.getLogger("servicenet.app")
 
 st.set_page_config(page_title="servicenet", page_icon=":material/hub:", layout="wide")
+
+
+def _hide_error_details() -> None:
+    # .streamlit/config.toml ("none") is read from the working folder only, so
+    # `streamlit run` started elsewhere would show full tracebacks: unless the
+    # option was set on purpose (config file, --client.showErrorDetails), hide them.
+    from streamlit import config
+
+    if config.get_where_defined("client.showErrorDetails") == "<default>":
+        st.set_option("client.showErrorDetails", "none")
+
+
+_hide_error_details()
 
 
 @st.cache_resource(show_spinner=False)
@@ -29,17 +44,23 @@ def _assets() -> str:
 @st.cache_resource(show_spinner=False)
 def _server_log() -> logging.Logger:
     """Server-side log of page run times (stderr of the server, never shown to users)."""
-    log = logging.getLogger("servicenet.app")
-    if not log.handlers:
+    if not any(getattr(h, "servicenet", False) for h in log.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("servicenet %(levelname)s %(message)s"))
+        handler.servicenet = True  # type: ignore[attr-defined]
         log.addHandler(handler)
         log.setLevel(logging.INFO)
-        log.propagate = False
     return log
 
 
+@st.cache_resource(show_spinner=False)
+def _housekeeping() -> int:
+    # Once per server start: uploads left by killed runs, road uploads past their limits.
+    return clean_stale_temporaries() + prune_road_uploads()
+
+
 _assets()
+_housekeeping()
 with st.sidebar:
     st.radio(
         text("language"),
@@ -60,8 +81,16 @@ pages = [
     st.Page("ui/pages/report.py", title=state.tr("page_report"), icon=":material/description:"),
     st.Page("ui/pages/importer.py", title=state.tr("page_import"), icon=":material/upload_file:"),
 ]
-page = st.navigation(pages)
-page.run()
+try:
+    page = st.navigation(pages)
+    page.run()
+except Exception:
+    # A bug: the user gets a message in their language, the traceback goes to the
+    # server log (Streamlit logs it when re-raised; .streamlit/config.toml sets
+    # client.showErrorDetails = "none", so the browser shows no details).
+    log.error("unexpected error on a page of the app; traceback follows in the log")
+    st.error(state.tr("unexpected_error"))
+    raise
 # a run that ends in st.rerun() is not logged: the run after it is
 _done = time.perf_counter()
 _server_log().info("page %s ran in %.3f s", page.url_path or "map", _done - _started)

@@ -19,16 +19,22 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import inspect
+import logging
 import os
+import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import geopandas as gpd
 import pandas as pd
 
-from geo.errors import InputError
+from geo.errors import InputError, ServicenetError, os_reason
+from geo.paths import confined_file
 
 SCHEMA_VERSION = 1
 LAYERS = ("sites", "demand", "standards", "scenarios", "changes", "metadata")
@@ -47,6 +53,69 @@ class StaleProjectError(ProjectError):
 
 class ProjectLockedError(ProjectError):
     """The project file is in use by another program."""
+
+
+log = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_FULL_HINTS = ("disk is full", "no space left", "disk full")
+
+
+def _file_errors(verb: tuple[str, str]) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Turn what the operating system, GDAL or SQLite raise into a bilingual ProjectError.
+
+    ``verb``: what was being done ("打开"/"open", "保存"/"save"). The message
+    names the reason (full disk, read-only folder, name too long, damaged
+    file), never the library's own text, which may hold server paths (that
+    goes to the log).
+    """
+
+    def wrap(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return func(*args, **kwargs)
+            except ServicenetError:
+                raise
+            except Exception as exc:
+                if not _is_file_error(exc):
+                    raise  # not a file problem: a bug, logged with its traceback
+                where = signature.bind(*args, **kwargs).arguments.get("path")
+                raise _file_error(exc, verb, None if where is None else str(where)) from None
+
+        return run
+
+    return wrap
+
+
+def _is_file_error(exc: Exception) -> bool:
+    import pyogrio.errors
+    from pyogrio._err import CPLE_BaseError
+
+    library = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, CPLE_BaseError)
+    if isinstance(exc, ValueError):
+        return "embedded null" in str(exc)  # a NUL in a path; any other ValueError is a bug
+    return isinstance(exc, (OSError, sqlite3.Error, *library))
+
+
+def _file_error(exc: Exception, verb: tuple[str, str], file: str | None) -> ProjectError:
+    log.warning("cannot %s project %s: %r", verb[1], file, exc)
+    if isinstance(exc, OSError):
+        zh, en = os_reason(exc)
+    elif isinstance(exc, ValueError):
+        zh, en = "路径中含有空字符（NUL）", "the path contains a NUL character"
+    elif any(hint in str(exc).lower() for hint in _FULL_HINTS):
+        zh, en = "磁盘已满", "the disk is full"
+    else:
+        zh, en = (
+            "文件已损坏或不是 servicenet 项目",
+            "the file is damaged or not a servicenet project",
+        )
+    return ProjectError(
+        f"无法{verb[0]}项目文件：{zh}", f"cannot {verb[1]} the project file: {en}", file=file
+    )
 
 
 def _now() -> str:
@@ -94,12 +163,54 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     import pyogrio
 
     table = pyogrio.read_dataframe(path, layer="metadata")
+    if not {"key", "value"} <= set(table.columns):
+        raise ProjectError(
+            "项目文件的 metadata 表缺少 key、value 列（文件已损坏？）",
+            "the project's metadata table lacks the key and value columns (damaged file?)",
+            file=str(path),
+        )
     return {
         str(k): "" if pd.isna(v) else str(v)
         for k, v in zip(table["key"], table["value"], strict=True)
     }
 
 
+def _counter(meta: dict[str, str], key: str, path: Path) -> int:
+    """A whole number of the metadata table (``version``, ``schema_version``), checked."""
+    text = meta.get(key, "0").strip() or "0"
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise ProjectError(
+            f"项目文件的 metadata 表中 {key} 不是非负整数：{text[:40]!r}（文件已损坏？）",
+            f"{key} in the project's metadata table is not a whole number: {text[:40]!r} "
+            "(damaged file?)",
+            file=str(path),
+        )
+    return int(text)
+
+
+def project_roads(project: Project) -> Path | None:
+    """The road file the project refers to, resolved from the project's folder.
+
+    A relative path is taken from the folder of the project file (older
+    projects stored a path next to them); any path that leads out of that
+    folder is refused, so that a project file from someone else cannot make
+    servicenet read an arbitrary file.
+
+    Raises
+    ------
+    PathError
+        When the road file lies outside the project's folder.
+    """
+    stored = project.metadata.get("roads_path", "")
+    if not stored:
+        return None
+    base = project.path.parent if project.path is not None else Path.cwd()
+    return confined_file(
+        stored, base, what=("项目引用的道路文件", "road file the project refers to")
+    )
+
+
+@_file_errors(("打开", "open"))
 def open_project(path: str | Path) -> Project:
     """Read a project file, migrating an older schema or refusing a newer one."""
     import pyogrio
@@ -111,8 +222,9 @@ def open_project(path: str | Path) -> Project:
     try:
         layers = {str(name) for name, _ in pyogrio.list_layers(p)}
     except (DataSourceError, OSError) as exc:
+        log.info("not a GeoPackage: %s: %r", p, exc)  # GDAL's text names server paths
         raise ProjectError(
-            "不是有效的 GeoPackage 项目文件", f"not a valid GeoPackage project: {exc}", file=str(p)
+            "不是有效的 GeoPackage 项目文件", "not a valid GeoPackage project", file=str(p)
         ) from None
     missing = [name for name in ("sites", "demand", "metadata") if name not in layers]
     if missing:
@@ -122,7 +234,8 @@ def open_project(path: str | Path) -> Project:
             file=str(p),
         )
     meta = read_metadata(p)
-    schema = int(meta.get("schema_version", "0") or 0)
+    schema = _counter(meta, "schema_version", p)
+    _counter(meta, "version", p)
     if schema > SCHEMA_VERSION:
         raise ProjectError(
             f"项目文件由更新版本的 servicenet 创建（格式 {schema}），请升级后再打开",
@@ -175,6 +288,7 @@ def migrate(project: Project, schema: int) -> Project:
     return replace(project, metadata=meta)
 
 
+@_file_errors(("保存", "save"))
 def save_project(
     project: Project,
     path: str | Path,

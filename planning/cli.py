@@ -150,8 +150,10 @@ def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]
             },
             "standards": str(args.standards or f"{args.project} (standards)"),
         }
-        if project.metadata.get("roads_path") and not getattr(args, "roads", None):
-            args.roads = Path(project.metadata["roads_path"])
+        if not getattr(args, "roads", None):
+            from geo.project import project_roads
+
+            args.roads = project_roads(project)  # confined to the project's folder
         return sites, project.demand, standards, provenance
     if getattr(args, "scenario", None):
         raise InputError("--scenario 需要 --project", "--scenario needs --project")
@@ -456,17 +458,18 @@ def _cmd_project(args: argparse.Namespace) -> int:
         args.project = None
         args.scenario = None
         sites, demand, standards, _ = _load_plan(args)
-        roads_sha = ""
+        roads_sha, roads_ref = "", None
         if args.roads:
+            from geo.paths import relative_reference
             from planning.analyze import file_sha256
 
+            # stored relative to the project file, which may refer only to its own folder
+            roads_ref = relative_reference(
+                args.roads, Path(args.file).parent, what=("道路文件", "road file")
+            )
             roads_sha = file_sha256(args.roads)
         project = new_project(
-            sites,
-            demand,
-            standards_frame(standards),
-            roads=args.roads.resolve() if args.roads else None,
-            roads_sha256=roads_sha,
+            sites, demand, standards_frame(standards), roads=roads_ref, roads_sha256=roads_sha
         )
         saved = save_project(project, args.file, overwrite=args.force)
         print(json.dumps(project_info(saved), ensure_ascii=False, indent=2))
@@ -563,7 +566,17 @@ def _cmd_app(args: argparse.Namespace) -> int:
         "--browser.gatherUsageStats",
         "false",
     ]
-    print(f"servicenet: http://localhost:{args.port}", flush=True)
+    # this computer only, unless a shared server is asked for (the app has no login)
+    cmd += ["--server.address", str(args.host or "127.0.0.1")]
+    shown = args.host if args.host and args.host not in ("0.0.0.0", "::") else "localhost"  # noqa: S104
+    print(f"servicenet: http://{shown}:{args.port}", flush=True)
+    if args.host in ("0.0.0.0", "::"):  # noqa: S104
+        print(
+            "servicenet: 注意：网页界面对整个网络开放且没有登录 / note: the app is open to the "
+            "whole network and has no login",
+            file=sys.stderr,
+            flush=True,
+        )
     if os.name == "posix":
         # become the Streamlit server, so that stopping `servicenet app` stops it
         os.chdir(ROOT)
@@ -675,7 +688,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file", type=Path)
     q.add_argument("--sites", type=Path, required=True)
     q.add_argument("--demand", type=Path, required=True)
-    q.add_argument("--roads", type=Path, help="road file (stored as a reference with its hash)")
+    q.add_argument(
+        "--roads",
+        type=Path,
+        help="road file in the project's folder (stored relative to the project, with its hash)",
+    )
     q.add_argument("--standards", type=Path, help="standards TOML (default data/standards.toml)")
     q.add_argument("--encoding", default="auto")
     q.add_argument("--crs", default="auto")
@@ -699,6 +716,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", parents=[common], help="启动网页界面 / launch the web app")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument(
+        "--host",
+        default=os.environ.get("SERVICENET_HOST") or None,
+        help="address to listen on (default 127.0.0.1, this computer only; "
+        "0.0.0.0 for a shared server — the app has no login). Env: SERVICENET_HOST",
+    )
     p.set_defaults(func=_cmd_app)
     return parser
 

@@ -62,3 +62,19 @@ def browser() -> Iterator[Any]:
         )
         yield b
         b.close()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary HOME, user cache, projects folder, temporary folder (``t/a``), working
+    folder (``cwd/a/b``) and an empty ``outside/``, for tests of where files may go."""
+    import tempfile
+
+    for sub in ("home", "cache", "projects", "outside", "t/a", "cwd/a/b"):
+        (tmp_path / sub).mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path / "projects"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "t/a"))
+    monkeypatch.chdir(tmp_path / "cwd/a/b")
+    return tmp_path

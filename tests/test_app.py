@@ -186,7 +186,7 @@ def test_project_page_save_edit_undo_compare(
     assert not app.exception, app.exception
     assert any("只读" in i.value for i in app.info)
     path = tmp_path / "plan.gpkg"
-    app.text_input(key="prj_path").set_value(str(path))
+    app.text_input(key="prj_name").set_value("plan")
     app.button(key="prj_save_as").click().run(timeout=120)
     assert not app.exception, app.exception
     assert path.exists()
@@ -222,7 +222,7 @@ def test_suggestions_accepted_into_an_open_scenario(
     monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
     path = tmp_path / "plan.gpkg"
     app.switch_page("ui/pages/project.py").run(timeout=120)
-    app.text_input(key="prj_path").set_value(str(path))
+    app.text_input(key="prj_name").set_value("plan")
     app.button(key="prj_save_as").click().run(timeout=120)
     app.text_input(key="prj_new_name").set_value("建议方案")
     app.button(key="prj_create").click().run(timeout=120)
@@ -258,7 +258,7 @@ def test_a_save_refused_as_stale_is_shown_at_once(
     monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
     path = tmp_path / "plan.gpkg"
     app.switch_page("ui/pages/project.py").run(timeout=120)
-    app.text_input(key="prj_path").set_value(str(path))
+    app.text_input(key="prj_name").set_value("plan")
     app.button(key="prj_save_as").click().run(timeout=120)
     app.text_input(key="prj_new_name").set_value("方案A")
     app.button(key="prj_create").click().run(timeout=120)

@@ -250,10 +250,10 @@ def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
         # 2. save as a project and start a scenario (in-app navigation keeps the session)
         _wait_idle(page)
         page.get_by_role("link", name="项目与方案").click()
-        path_box = page.get_by_label("项目文件路径（.gpkg）")
+        path_box = page.get_by_label("项目名称")
         path_box.wait_for(timeout=60_000)
         plan = projects_dir / "我的方案.gpkg"
-        path_box.fill(str(plan))
+        path_box.fill("我的方案")
         path_box.press("Enter")
         _wait_idle(page)
         page.get_by_role("button", name="另存为项目").first.click()
@@ -318,9 +318,9 @@ def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
     context, page = _offline_page(browser, blocked, height=2200)
     try:
         page.goto(f"{app_url}/project", wait_until="domcontentloaded")
-        path_box = page.get_by_label("项目文件路径（.gpkg）")
+        path_box = page.get_by_label("项目名称")
         path_box.wait_for(timeout=60_000)
-        assert path_box.input_value() == str(plan.resolve())
+        assert path_box.input_value() == "我的方案"
         page.get_by_role("button", name="打开项目").first.click()
         page.get_by_text("方案对比").first.wait_for(timeout=120_000)
         _wait_idle(page)

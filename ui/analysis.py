@@ -10,6 +10,7 @@ import streamlit as st
 
 from geo.network import RoadNetwork
 from geo.project import Project
+from geo.uploads import remove_road_upload, store_road_upload
 from planning.analyze import Analysis, build_networks, run_analysis, service_areas, study_bbox
 from planning.candidates import CandidateOptions, build_candidates
 from planning.coverage import CoverageOptions, compute_coverage
@@ -76,26 +77,25 @@ def roads_path() -> str | None:
 
 
 def save_roads_upload(name: str, data: bytes) -> str:
-    """Keep an uploaded road file on disk (named by its hash) and use it from now on."""
-    import os
-    from pathlib import Path
+    """Keep an uploaded road file (named by its hash, never by the client) and use it.
 
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "servicenet" / "roads"
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = (
-        "".join(Path(name).suffixes[-2:])
-        if name.endswith((".osm.pbf", ".osm.bz2"))
-        else Path(name).suffix
-    )
-    path = folder / f"{digest}{suffix}"
-    if not path.exists():
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+    Raises
+    ------
+    UploadError
+        A file type not accepted or a file too large (nothing is kept).
+    """
+    path = store_road_upload(name, data)
     st.session_state["roads_path"] = str(path)
     st.session_state["roads_name"] = name
     return str(path)
+
+
+def drop_roads_upload() -> None:
+    """Stop using the session's road file; an upload that was refused is deleted at once."""
+    path = st.session_state.pop("roads_path", None)
+    st.session_state.pop("roads_name", None)
+    if path:
+        remove_road_upload(path)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

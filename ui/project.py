@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import replace
@@ -11,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.paths import name_problems, project_file, project_name
 from geo.project import Project, new_project, open_project, save_project
 from planning.scenario import (
     Change,
@@ -23,28 +25,43 @@ from planning.scenario import (
 from ui import analysis as ana
 from ui import state
 
+log = logging.getLogger(__name__)
+
+
+DEFAULT_NAME = "三明示例"
+
 
 def projects_dir() -> Path:
-    """Where the app proposes to keep project files (SERVICENET_PROJECTS, else ~/servicenet)."""
-    return Path(os.environ.get("SERVICENET_PROJECTS", Path.home() / "servicenet"))
+    """The one folder of the app's project files (SERVICENET_PROJECTS, else ~/servicenet)."""
+    return Path(os.environ.get("SERVICENET_PROJECTS") or Path.home() / "servicenet")
 
 
-def recent_path() -> Path:
+def project_path(name: str) -> Path:
+    """The file of project ``name`` in the projects folder (raises PathError for a bad name)."""
+    return project_file(projects_dir(), name.strip())
+
+
+def recent_name() -> str:
     """The project last saved or opened on this machine, else a default name."""
-    marker = projects_dir() / "recent.txt"
-    if marker.is_file():
-        text = marker.read_text(encoding="utf-8").strip()
-        if text:
-            return Path(text)
-    return projects_dir() / "三明示例.gpkg"
+    try:
+        text = (projects_dir() / "recent.txt").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeError):
+        text = ""
+    # earlier versions kept the whole path: only a file of the projects folder is offered
+    name = project_name(text) if text else ""
+    inside = not Path(text).is_absolute() or Path(text).parent == projects_dir()
+    return name if name and inside and not name_problems(name) else DEFAULT_NAME
 
 
-def _remember(path: str | Path) -> None:
+def _remember(path: Path) -> None:
+    """Note the project's name for next time; a folder that cannot be written only loses that."""
     folder = projects_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "recent.txt.part"
-    tmp.write_text(str(Path(path).resolve()), encoding="utf-8")
-    tmp.replace(folder / "recent.txt")
+    try:
+        tmp = folder / "recent.txt.part"
+        tmp.write_text(project_name(path), encoding="utf-8")
+        tmp.replace(folder / "recent.txt")
+    except OSError as exc:
+        log.warning("cannot remember the recent project in %s: %s", folder, exc)
 
 
 def current() -> Project | None:
@@ -73,8 +90,9 @@ def _show(project: Project, name: str | None) -> None:
     }
 
 
-def open_path(path: str | Path) -> Project:
-    """Open a project file into the session (raises ServicenetError)."""
+def open_named(name: str) -> Project:
+    """Open project ``name`` of the projects folder into the session (raises ServicenetError)."""
+    path = project_path(name)
     project = open_project(path)
     _remember(path)
     st.session_state["project"] = project
@@ -84,8 +102,9 @@ def open_path(path: str | Path) -> Project:
     return project
 
 
-def save_as(path: str | Path) -> Project:
-    """Save the session's current tables and standards as a new project file."""
+def save_as(name: str) -> Project:
+    """Save the session's tables and standards as a new project ``name`` in the projects folder."""
+    path = project_path(name)
     project = new_project(state.sites(), state.demand(), standards_frame(ana.standards()))
     saved = save_project(project, path)
     _remember(path)

@@ -324,11 +324,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "This is the Sanming demo (read-only). Save it as a project file before editing.",
     ),
     "project_open": ("打开项目", "Open a project"),
-    "project_path": ("项目文件路径（.gpkg）", "Project file (.gpkg)"),
     "project_save_as": ("另存为项目", "Save as a project"),
     "project_opened": (
-        "已打开项目：{path}（第 {version} 版）",
-        "Project open: {path} (version {version})",
+        "已打开项目：{name}（第 {version} 版）",
+        "Project open: {name} (version {version})",
     ),
     "project_saved": ("已保存（第 {version} 版）", "Saved (version {version})"),
     "project_stale": (
@@ -337,6 +336,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "project_reload": ("重新载入", "Reload"),
     "project_error": ("项目文件错误：{message}", "Project file error: {message}"),
+    "project_name": ("项目名称", "Project name"),
+    "project_folder": (
+        "项目只保存在服务器的项目文件夹中（由 SERVICENET_PROJECTS 设置）；请填写名称，不要填写路径。",
+        "Projects are kept in the server's projects folder only (set by SERVICENET_PROJECTS); "
+        "enter a name, not a path.",
+    ),
+    "unexpected_error": (
+        "出现了意外错误，操作没有完成。错误详情已记录在服务器日志中，请告知管理员。",
+        "An unexpected error stopped this action. The details are in the server log; "
+        "please tell the administrator.",
+    ),
     "scenario": ("方案", "Scenario"),
     "scenario_new": ("新方案名称", "New scenario name"),
     "scenario_create": ("新建方案", "Create scenario"),

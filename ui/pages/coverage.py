@@ -29,12 +29,15 @@ with st.sidebar:
     after = st.checkbox(tr("after_completion"), value=False, key="cov_after")
     roads_file = st.file_uploader(
         tr("roads_upload"),
-        type=["pbf", "osm", "bz2", "graphml", "geojson", "gpkg"],
+        type=["pbf", "osm", "bz2", "graphml", "geojson", "gpkg", "zip"],
         key="cov_roads",
     )
     if roads_file is not None and st.session_state.get("roads_upload_id") != roads_file.file_id:
         st.session_state["roads_upload_id"] = roads_file.file_id
-        ana.save_roads_upload(roads_file.name, roads_file.getvalue())
+        try:
+            ana.save_roads_upload(roads_file.name, roads_file.getvalue())
+        except ServicenetError as exc:
+            st.error(tr("roads_failed", message=exc.zh if lg == "zh" else exc.en))
     if ana.roads_path():
         st.caption(tr("roads_in_use", name=st.session_state.get("roads_name", "")))
         if st.button(tr("roads_clear"), key="cov_roads_clear"):
@@ -47,7 +50,7 @@ try:
         areas = ana.current_service_areas(sites, demand, after)
 except ServicenetError as exc:
     st.error(tr("roads_failed", message=exc.zh if lg == "zh" else exc.en))
-    st.session_state.pop("roads_path", None)
+    ana.drop_roads_upload()  # a road file that cannot be used is not kept
     st.stop()
 if analysis.is_proxy:
     st.warning(tr("proxy_warning"))

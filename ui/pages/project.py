@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 
 from geo.errors import ServicenetError
 from geo.maps import network_map
+from geo.paths import project_name
 from geo.project import StaleProjectError
 from planning.scenario import (
     Change,
@@ -52,21 +53,22 @@ def _guard(action, *args, saves: bool = True):  # type: ignore[no-untyped-def]
 
 
 project = prj.current()
-default_path = str(prj.recent_path())
 c1, c2 = st.columns(2)
 with c1:
-    path_in = st.text_input(tr("project_path"), default_path, key="prj_path")
+    # a name, not a path: project files live in the projects folder only
+    name_in = st.text_input(tr("project_name"), prj.recent_name(), key="prj_name")
+    st.caption(tr("project_folder"))
 with c2:
     st.write("")
     b1, b2 = st.columns(2)
     if (
         b1.button(tr("project_save_as"), key="prj_save_as")
-        and _guard(prj.save_as, path_in) is not None
+        and _guard(prj.save_as, name_in) is not None
     ):
         st.rerun()
     if (
         b2.button(tr("project_open"), key="prj_open")
-        and _guard(prj.open_path, path_in, saves=False) is not None
+        and _guard(prj.open_named, name_in, saves=False) is not None
     ):
         st.rerun()
 
@@ -82,7 +84,7 @@ if project is None:
     st.info(tr("project_demo_readonly"))
     st.stop()
 
-st.caption(tr("project_opened", path=str(project.path), version=project.version))
+st.caption(tr("project_opened", name=project_name(project.path or ""), version=project.version))
 if st.session_state.get("prj_flash"):
     st.success(st.session_state.pop("prj_flash"))
 names = [str(s) for s in project.scenarios.get("scenario", [])]

@@ -14,6 +14,7 @@ from geo.errors import ServicenetError
 from geo.export import csv_bytes
 from geo.maps import network_map
 from geo.safe import markdown_text
+from geo.uploads import TABLE_SUFFIXES, temporary_upload
 from planning.candidates import read_candidates
 from planning.scenario import Change
 from planning.suggest import SuggestRequest
@@ -85,16 +86,12 @@ after = st.session_state.get("cov_after", False)
 
 user = None
 if upload is not None:
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / upload.name
-        path.write_bytes(upload.getvalue())
-        try:
+    try:
+        # named by the hash of its bytes, never by the client; deleted after reading
+        with temporary_upload(upload.name, upload.getvalue(), TABLE_SUFFIXES) as path:
             user = read_candidates(path)
-        except ServicenetError as exc:
-            st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
+    except ServicenetError as exc:
+        st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
 
 if not sources and user is None:
     st.warning(tr("no_candidate_source"))
