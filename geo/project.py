@@ -28,6 +28,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo.bounds import check_table
 from geo.errors import InputError
 
 SCHEMA_VERSION = 1
@@ -141,6 +142,8 @@ def open_project(path: str | Path) -> Project:
 
     sites = gpd.GeoDataFrame(pyogrio.read_dataframe(p, layer="sites"))
     demand = gpd.GeoDataFrame(pyogrio.read_dataframe(p, layer="demand"))
+    for layer, table in (("sites", sites), ("demand", demand)):  # a file from anyone
+        check_table(table, file=f"{p} ({layer})")
     changes = read("changes", CHANGE_COLUMNS)
     # the order of a scenario's changes is a number; the file may hand it back as text
     changes["seq"] = pd.to_numeric(changes["seq"], errors="coerce").astype("Int64")
