@@ -107,8 +107,9 @@ def read_changes(path: str | Path) -> list[Change]:
             file=source,
         )
     try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = json.loads(data.decode("utf-8-sig"))
+    # ValueError: also an integer of more than 4,300 digits
+    except (UnicodeDecodeError, ValueError) as exc:
         raise InputError(
             f"无法读取修改清单：{exc}", f"cannot read the changes: {exc}", file=source
         ) from None
