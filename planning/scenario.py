@@ -149,22 +149,18 @@ def _site_index(sites: pd.DataFrame, site_id: Any) -> int:
 
 
 def apply_changes(
-    sites: gpd.GeoDataFrame,
-    standards: tuple[Standard, ...],
-    changes: list[Change],
-    *,
-    source: str | None = None,
+    sites: gpd.GeoDataFrame, standards: tuple[Standard, ...], changes: list[Change]
 ) -> tuple[gpd.GeoDataFrame, tuple[Standard, ...]]:
     """The network and standards after the changes, in order (inputs are not modified).
 
-    Each change is checked first (:func:`check_change`; ``source`` and its
-    1-based number name it in a refusal), so no NaN, infinity or
-    out-of-range number reaches an analysis.
+    Each change is checked first (:func:`check_change`, its 1-based number as
+    the row of a refusal), so no NaN, infinity or out-of-range number reaches
+    an analysis, whoever made the change (a file, the app).
     """
     out = pd.DataFrame(sites.drop(columns="geometry", errors="ignore")).copy()
     stds = [s.as_dict() for s in standards]
     for number, given in enumerate(changes, 1):
-        change = check_change(given, file=source, row=number)
+        change = check_change(given, row=number)
         p = change.payload
         if change.op == "add_site":
             _require(p, "site_id", "kind", "level", "lon", "lat")

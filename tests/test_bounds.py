@@ -472,3 +472,15 @@ def test_project_tables_with_bad_numbers_are_refused(
         open_project(project_file)
     assert err.value.file == f"{project_file} ({layer})" and err.value.column == column
     assert err.value.row == 2
+
+
+def test_an_edit_from_the_app_is_checked_before_it_is_stored(project_file: Path) -> None:
+    """The app validates an edit by applying it (ui.project.apply): a map click on a
+    wrapped world copy gives a longitude such as 477.6."""
+    from planning.scenario import apply_changes, project_standards
+
+    project = open_project(project_file)
+    click = Change("move_site", {"site_id": "S1", "lon": 477.6, "lat": 26.2})
+    with pytest.raises(InputError) as err:
+        apply_changes(project.sites, project_standards(project), [click])
+    assert (err.value.row, err.value.column) == (1, "lon") and "477.6" in err.value.en
