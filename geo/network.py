@@ -102,8 +102,11 @@ class RoadNetwork:
                 raise ValueError(f"{name} has {len(getattr(self, name))} entries, expected {s}")
         if s and (self.u.min() < 0 or self.v.min() < 0 or max(self.u.max(), self.v.max()) >= n):
             raise ValueError("segment end outside the node range")
-        if s and not np.all(self.length_m > 0):
-            raise ValueError("segments must have positive length")
+        if s and not np.all((self.length_m > 0) & np.isfinite(self.length_m)):
+            raise ValueError("segments must have a positive, finite length")
+        if not (np.isfinite(self.x).all() and np.isfinite(self.y).all()):
+            # loaders refuse such files first (geo.roads.check_road_geometry)
+            raise ValueError("node coordinates must be finite")
 
     @property
     def n_nodes(self) -> int:

@@ -33,6 +33,7 @@ from typing import Any, ParamSpec, TypeVar
 import geopandas as gpd
 import pandas as pd
 
+from geo.bounds import check_table
 from geo.errors import InputError, ServicenetError, os_reason
 from geo.paths import confined_file
 
@@ -254,6 +255,8 @@ def open_project(path: str | Path) -> Project:
 
     sites = gpd.GeoDataFrame(pyogrio.read_dataframe(p, layer="sites"))
     demand = gpd.GeoDataFrame(pyogrio.read_dataframe(p, layer="demand"))
+    for layer, table in (("sites", sites), ("demand", demand)):  # a file from anyone
+        check_table(table, file=f"{p} ({layer})")
     changes = read("changes", CHANGE_COLUMNS)
     # the order of a scenario's changes is a number; the file may hand it back as text
     changes["seq"] = pd.to_numeric(changes["seq"], errors="coerce").astype("Int64")

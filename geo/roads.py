@@ -71,6 +71,7 @@ from typing import Any, Literal
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
+import osmium
 import shapely
 from pyproj import CRS, Transformer
 from scipy.sparse import coo_matrix
@@ -78,6 +79,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from geo import _lines, _osm, _roadcache
+from geo.bounds import LAT, LON, check_values
 from geo.errors import RoadNetworkError
 from geo.network import Mode, NetworkFacts, RoadNetwork
 from geo.projection import to_lonlat, to_metric, utm_crs
@@ -249,9 +251,15 @@ def _mode_rules(raw: Mapping[str, Any]) -> ModeRules:
 
 
 def _positive(value: object, where: str, path: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= _MAX_PLAUSIBLE_KPH  # NaN and infinities fail too
+    ):
         raise RoadNetworkError(
-            f"速度表中 {where} 必须是正数", f"{where} must be a positive number", file=str(path)
+            f"速度表中 {where} 必须是不超过 {_MAX_PLAUSIBLE_KPH:g} 的正数",
+            f"{where} must be a positive number up to {_MAX_PLAUSIBLE_KPH:g}",
+            file=str(path),
         )
     return float(value)
 
@@ -426,6 +434,8 @@ class _Draft:
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     labels: dict[int, str] = field(default_factory=dict)
+    #: the file's own node ids (OSM), for messages; positions when None
+    node_ids: IntArray | None = None
 
 
 @dataclass(frozen=True)
@@ -485,6 +495,92 @@ def _compact(used: BoolArray) -> IntArray:
     new = np.full(len(used), -1, dtype=np.int64)
     new[used] = np.arange(int(used.sum()), dtype=np.int64)
     return new
+
+
+#: no straight piece of road between two consecutive vertices is this long; a
+#: longer one is a broken coordinate (libosmium reads an overflowing "1e308" as 0)
+MAX_SEGMENT_KM = 1000.0
+_EARTH_KM = 6371.0088
+
+
+def check_road_geometry(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    u: npt.ArrayLike | None = None,
+    v: npt.ArrayLike | None = None,
+    *,
+    file: str,
+    labels: npt.ArrayLike | None = None,
+    what: tuple[str, str] = ("节点", "nodes"),
+) -> None:
+    """Refuse road coordinates that are not finite WGS-84 degrees, or segments too long.
+
+    One vectorised pass over the node arrays of a road file, whatever its
+    format: longitudes in -180..180 and latitudes in -90..90 (``geo.bounds``),
+    and, with segment ends ``u``/``v``, no segment longer than
+    ``MAX_SEGMENT_KM`` along the great circle.
+
+    Parameters
+    ----------
+    lon, lat
+        Node (or vertex) coordinates in WGS-84 degrees.
+    u, v
+        Segment end indices into ``lon``/``lat``, or ``None``.
+    file
+        The road file, for the message.
+    labels
+        What names each node in the message (OSM or GraphML node ids, feature
+        numbers); without them, vertices are named by position and segments
+        by their coordinates.
+    what
+        What a label is, in Chinese and English.
+
+    Raises
+    ------
+    RoadNetworkError
+        Naming the file and the first offending nodes with their values.
+    """
+    lon_a = np.asarray(lon, dtype=np.float64)
+    lat_a = np.asarray(lat, dtype=np.float64)
+    if labels is None:
+        what = ("顶点", "vertices")  # positions: 1-based, in the order read
+    for values, bound in ((lon_a, LON), (lat_a, LAT)):
+        check_values(values, bound, file=file, rows=labels, where=what, error=RoadNetworkError)
+    if u is None or v is None:
+        return
+    ua, va = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    # Along the meridian, then the parallel, is never shorter than the great
+    # circle: only segments this bound does not clear get the exact formula.
+    d_lat, d_lon = np.abs(lat_a[va] - lat_a[ua]), np.abs(lon_a[va] - lon_a[ua])
+    near = np.flatnonzero(np.radians(d_lat + d_lon) * _EARTH_KM > MAX_SEGMENT_KM)
+    if not len(near):
+        return
+    a_i, b_i = ua[near], va[near]
+    lon1, lat1 = np.radians(lon_a[a_i]), np.radians(lat_a[a_i])
+    lon2, lat2 = np.radians(lon_a[b_i]), np.radians(lat_a[b_i])
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    km = 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    long_ = np.flatnonzero(km > MAX_SEGMENT_KM)
+    if not len(long_):
+        return
+    k = int(long_[0])
+    pair = (int(a_i[k]), int(b_i[k]))
+    ends = [f"({lon_a[i]:.7f}, {lat_a[i]:.7f})" for i in pair]
+    zh = en = ""
+    if labels is not None:
+        names = np.asarray(labels).reshape(-1)
+        ends = [f"{names[i]} {end}" for i, end in zip(pair, ends, strict=True)]
+        zh, en = f"{what[0]} ", f"{what[1]} "
+    raise RoadNetworkError(
+        f"{zh}{ends[0]} 与 {ends[1]} 之间的路段长 {km[k]:.0f} 公里，超过 {MAX_SEGMENT_KM:g} 公里，"
+        f"多半是坐标错误（共 {len(long_)} 段）",
+        f"the segment between {en}{ends[0]} and {ends[1]} is {km[k]:.0f} km long, over "
+        f"{MAX_SEGMENT_KM:g} km: almost surely a broken coordinate ({len(long_)} such segments)",
+        file=file,
+    )
 
 
 def _finish(
@@ -651,6 +747,12 @@ def _from_osm(
 
     try:
         roads = _osm.read_osm(path, decide, clip_box=region.bounds if region else None)
+    except osmium.InvalidLocationError as exc:  # "nan", "500" (out of range) ...
+        raise RoadNetworkError(
+            f"OSM 文件中有无效的节点坐标：{exc}",
+            f"the OSM file has an invalid node coordinate: {exc}",
+            file=str(path),
+        ) from exc
     except RuntimeError as exc:
         raise RoadNetworkError(
             f"无法读取 OSM 文件：{exc}", f"cannot read the OSM file: {exc}", file=str(path)
@@ -672,6 +774,7 @@ def _from_osm(
         notes=notes,
         extra={"ways": roads.ways},
         labels={SRC_OWN: "maxspeed tag", SRC_CLASS: "highway class table (data/road_speeds.toml)"},
+        node_ids=roads.node_id,
     )
 
 
@@ -715,6 +818,16 @@ def _from_graphml(path: Path, mode: Mode, table: SpeedTable, walk_kph: float) ->
                 f"GraphML node {node} lacks valid x/y coordinates",
                 file=str(path),
             ) from exc
+    node_ids = np.array(list(node_xy), dtype=object)
+    node_lonlat = np.array(list(node_xy.values()), dtype=np.float64).reshape(-1, 2)
+    if CRS.from_user_input(graph_crs) != CRS.from_epsg(4326):
+        with np.errstate(invalid="ignore", over="ignore"):
+            node_lonlat = np.column_stack(
+                Transformer.from_crs(graph_crs, "EPSG:4326", always_xy=True).transform(
+                    node_lonlat[:, 0], node_lonlat[:, 1]
+                )
+            )
+    check_road_geometry(node_lonlat[:, 0], node_lonlat[:, 1], file=str(path), labels=node_ids)
     directed = graph.is_directed()
     lines: list[FloatArray] = []
     verdicts: list[tuple[float, float, int]] = []
@@ -869,6 +982,12 @@ def _from_lines(
         frame = frame.set_crs("EPSG:4326")
         notes.append("no CRS in the file: coordinates taken as WGS-84 degrees")
     frame = frame.to_crs("EPSG:4326")
+    # before noding and projecting: GEOS and pyproj fail on NaN, infinities and
+    # degrees out of range; the message names the feature (1-based, file order)
+    xy, feature = shapely.get_coordinates(np.asarray(frame.geometry.values), return_index=True)
+    check_road_geometry(
+        xy[:, 0], xy[:, 1], file=str(path), labels=feature + 1, what=("要素", "features")
+    )
     if region is not None:
         frame = frame[frame.intersects(_region_shape(region))].reset_index(drop=True)
         if frame.empty:
@@ -1136,6 +1255,9 @@ def load_roads(
             "keep": keep,
             "layer": layer,
             "snap_m": snap_m,
+            # networks cached before check_road_geometry existed may hold broken
+            # coordinates: they are not reused
+            "geometry_checked": True,
         }
         key = _roadcache.cache_key(_roadcache.file_digest(_input_files(path, kind)), options)
         hit = _roadcache.load(path, _stem(path), key)
@@ -1151,6 +1273,9 @@ def load_roads(
         draft = _from_lines(path, mode, table, walk_kph, region, layer, snap_m)
     if len(draft.u) == 0:
         _no_roads(path, mode, clipped=region is not None)
+    check_road_geometry(
+        draft.lon, draft.lat, draft.u, draft.v, file=str(path), labels=draft.node_ids
+    )
     net = _finish(
         draft, path=path, kind=kind, mode=mode, keep=keep, region=region, walk_kph=walk_kph
     )

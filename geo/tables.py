@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import coords
+from geo import bounds, coords
 from geo.errors import SiteImportError
 from geo.numbers import parse_coordinate, parse_lonlat_pair, parse_number
 from geo.textio import RawTable, read_table
@@ -132,6 +132,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "bad_number": ("不是有效数字：{value}", "not a valid number: {value}"),
     "negative_number": ("不能为负数：{value}", "must not be negative: {value}"),
+    "too_large": (
+        "{name}过大（上限 {high:g}）：{value}",
+        "{name_en} too large (at most {high:g}): {value}",
+    ),
     "missing_weight": ("缺少人数（权重）", "weight (population) missing"),
     "missing_name": ("缺少名称", "name missing"),
     "missing_id": ("缺少编号，已自动生成 {value}", "id missing, generated {value}"),
@@ -942,6 +946,10 @@ def _site_fields(
         else:
             if cap < 0:
                 out.warn(line, col_name("capacity"), "negative_number", value=cap_s)
+            elif cap > bounds.CAPACITY.high:
+                out.error(
+                    line, col_name("capacity"), "too_large", value=cap_s, **_limit(bounds.CAPACITY)
+                )
             else:
                 rec["capacity"] = cap
 
@@ -962,7 +970,15 @@ def _demand_fields(
     if weight < 0:
         out.error(line, col_name("weight"), "negative_number", value=weight_s)
         return
+    if weight > bounds.WEIGHT.high:
+        # the bound keeps every sum of weights finite (see geo.bounds)
+        out.error(line, col_name("weight"), "too_large", value=weight_s, **_limit(bounds.WEIGHT))
+        return
     rec["weight"] = weight
+
+
+def _limit(bound: bounds.Bound) -> dict[str, Any]:
+    return {"name": bound.zh, "name_en": bound.en, "high": bound.high}
 
 
 def _assign_ids(rows: list[dict[str, Any]], id_field: str, out: _Collector, column: str) -> None:

@@ -22,6 +22,8 @@ from geo.safe import CSV_MARKER, unneutralise
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 500_000
 _DELIMITERS = (",", ";", "\t")
+#: the encodings named in messages (any Python text encoding is accepted)
+TEXT_ENCODINGS = "auto, utf-8, utf-8-sig, gb18030, gbk, gb2312, big5, utf-16"
 _ENCODING_ALIASES = {
     "utf8": "utf-8",
     "utf-8": "utf-8",
@@ -80,13 +82,21 @@ def decode(data: bytes, encoding: str = "auto", *, source: str = "") -> tuple[st
     if name != "auto":
         canonical = _ENCODING_ALIASES.get(name, name)
         try:
-            codecs.lookup(canonical)
+            codec = codecs.lookup(canonical)
         except LookupError:
             raise SiteImportError(
-                f"未知的文字编码 {encoding!r}",
-                f"unknown encoding {encoding!r}",
+                f"未知的文字编码 {encoding!r}（可用：{TEXT_ENCODINGS} 等文字编码）",
+                f"unknown encoding {encoding!r} (use a text encoding such as {TEXT_ENCODINGS})",
                 file=source,
             ) from None
+        # zlib, base64, rot13 ... are codecs but not text encodings: bytes.decode
+        # refuses them with a LookupError
+        if not getattr(codec, "_is_text_encoding", True):
+            raise SiteImportError(
+                f"{encoding!r} 不是文字编码（可用：{TEXT_ENCODINGS} 等）",
+                f"{encoding!r} is not a text encoding (use one such as {TEXT_ENCODINGS})",
+                file=source,
+            )
         try:
             text = data.decode(canonical, errors="strict")
         except UnicodeDecodeError as exc:
@@ -96,6 +106,12 @@ def decode(data: bytes, encoding: str = "auto", *, source: str = "") -> tuple[st
                 f"cannot decode as {canonical} (line {line}, byte {exc.start})",
                 file=source,
                 row=line,
+            ) from None
+        except (UnicodeError, LookupError, ValueError) as exc:  # codecs that cannot decode
+            raise SiteImportError(
+                f"无法按 {canonical} 解码：{exc}（可用：{TEXT_ENCODINGS} 等）",
+                f"cannot decode as {canonical}: {exc} (use e.g. {TEXT_ENCODINGS})",
+                file=source,
             ) from None
         if canonical in ("utf-8", "utf-8-sig") and text.startswith("\ufeff"):
             text, canonical = text[1:], "utf-8-sig"

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.bounds import CAPACITY, COST
 from geo.errors import InputError
 from geo.network import RoadNetwork
 from geo.numbers import parse_coordinate, parse_number
@@ -217,8 +218,9 @@ def read_candidates(path: str | Path, *, encoding: str = "auto") -> pd.DataFrame
             cap = parse_number(cap_s) if cap_s else np.nan
         except ValueError:
             cap = -1.0
-        if cost < 0 or cap < 0:
-            problems.append((line, raw.header[cols["cost" if cost < 0 else "capacity"]]))
+        bad_cost = cost < 0 or cost > COST.high
+        if bad_cost or cap < 0 or cap > CAPACITY.high:
+            problems.append((line, raw.header[cols["cost" if bad_cost else "capacity"]]))
             continue
         lines.append(line)
         rows.append(
@@ -237,9 +239,10 @@ def read_candidates(path: str | Path, *, encoding: str = "auto") -> pd.DataFrame
         more = f"（另有 {len(problems) - 1} 行）" if len(problems) > 1 else ""
         more_en = f" (and {len(problems) - 1} more rows)" if len(problems) > 1 else ""
         raise InputError(
-            f"候选点坐标、编号、成本或容量无效（成本与容量须为非负数）{more}",
-            f"invalid candidate id, coordinate, cost or capacity (cost and capacity must be "
-            f"numbers >= 0){more_en}",
+            f"候选点坐标、编号、成本或容量无效（成本须为 0 到 {COST.high:g}、"
+            f"容量须为 0 到 {CAPACITY.high:g} 之间的数）{more}",
+            f"invalid candidate id, coordinate, cost or capacity (cost must be a number from 0 "
+            f"to {COST.high:g}, capacity from 0 to {CAPACITY.high:g}){more_en}",
             file=source,
             row=line,
             column=col,

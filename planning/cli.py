@@ -452,7 +452,7 @@ def _report_suggestion(
 def _cmd_project(args: argparse.Namespace) -> int:
     from geo.export import write_json, write_table
     from geo.project import new_project, open_project, project_info, save_project
-    from planning.scenario import Change, add_changes, standards_frame
+    from planning.scenario import add_changes, scenario_changes, standards_frame
 
     if args.action == "new":
         args.project = None
@@ -479,24 +479,11 @@ def _cmd_project(args: argparse.Namespace) -> int:
         print(json.dumps(project_info(project), ensure_ascii=False, indent=2))
         return 0
     if args.action == "scenario":
-        try:
-            raw = json.loads(Path(args.changes).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(
-                f"无法读取修改清单：{exc}",
-                f"cannot read the changes: {exc}",
-                file=str(args.changes),
-            ) from None
-        if not isinstance(raw, list) or not all(isinstance(c, dict) and "op" in c for c in raw):
-            raise InputError(
-                '修改清单须为 [{"op": ..., ...}] 列表',
-                'changes must be a list of {"op": ...}',
-                file=str(args.changes),
-            )
-        changes = [Change(str(c["op"]), {k: v for k, v in c.items() if k != "op"}) for c in raw]
-        # validate by applying before anything is written
-        from planning.scenario import apply_changes, project_standards, scenario_changes
+        from planning.scenario import apply_changes, project_standards, read_changes
 
+        # every number checked as read (file, change and field named) ...
+        changes = read_changes(args.changes)
+        # ... and the whole scenario applied before anything is written
         known = set(project.scenarios.get("scenario", []))
         before = scenario_changes(project, args.name) if args.name in known else []
         apply_changes(project.sites, project_standards(project), before + changes)

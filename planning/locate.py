@@ -89,6 +89,8 @@ class Instance:
             raise InputError("候选点成本有误", "one non-negative cost per candidate is needed")
         if self.capacity is not None and len(self.capacity) != n_k:
             raise InputError("容量数量有误", "one capacity per column is needed")
+        if self.capacity is not None and not np.all(self.capacity >= 0):  # NaN fails too
+            raise InputError("容量须为非负数", "capacities must be numbers >= 0")
 
     @property
     def n_existing(self) -> int:
@@ -317,7 +319,11 @@ class _Mip:
         h.setOptionValue("threads", 1)
         if lp_solver is not None:
             h.setOptionValue("mip_lp_solver", lp_solver)
-        h.passModel(lp)
+        if h.passModel(lp) == highspy.HighsStatus.kError:
+            # a model HiGHS refuses (e.g. a coefficient of 1e15 or more) is a bug here,
+            # never an answer: solving the empty model left behind reported the warm
+            # start as "no new site needed"
+            raise AnalysisError("求解器拒绝了模型", "the solver refused the model")
         if start is not None:
             sol = highspy.HighsSolution()
             sol.col_value = list(map(float, start))
@@ -338,6 +344,10 @@ class _Mip:
             )
         if status == highspy.HighsModelStatus.kInfeasible:
             return "infeasible", x, float("nan"), None, None
+        if status == highspy.HighsModelStatus.kModelError:
+            raise AnalysisError(
+                f"求解器拒绝了模型（{name}）", f"the solver refused the model ({name})"
+            )
         if has_solution:
             return (
                 "feasible",
@@ -1089,6 +1099,13 @@ def solve_cmclp(
     within their capacity, so no demand is taken out before solving and no
     candidate is dropped (the model is not reduced). Solved by the MIP only
     (no heuristic); the time limit and gap are reported.
+
+    ``Q_k`` enters the model as ``min(Q_k, sum_{i: t_ik <= S} w_i)``: a facility
+    never serves more than the weight it reaches, so the rest of its capacity
+    binds nothing (exact). This keeps ``Q_k`` — a coefficient of ``x_k`` — at
+    most the total weight (below 5e14 for accepted tables, see
+    ``geo.bounds``), inside the range HiGHS accepts (entries of 1e15 or more
+    make it refuse the model), and tightens the LP relaxation.
     """
     started = time.perf_counter()
     if inst.capacity is None:
@@ -1097,7 +1114,8 @@ def solve_cmclp(
     w = inst.weights
     n_i, n_k = cover.shape
     n_j = inst.n_candidates
-    cap = np.asarray(inst.capacity, dtype=float)
+    reach = np.bincount(cover.col, weights=w[cover.row], minlength=n_k)
+    cap = np.minimum(np.asarray(inst.capacity, dtype=float), reach)
     mip = _Mip()
     x = mip.add_vars(np.zeros(n_j), 0.0, 1.0, True)
     u = mip.add_vars(-w[cover.row], 0.0, 1.0, False)

@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.bounds import CAPACITY, LAT, LON, MINUTES, Bound, check_value
 from geo.errors import InputError
 from geo.project import CHANGE_COLUMNS, SCENARIO_COLUMNS, Project
 from planning.analyze import Analysis, build_networks, run_analysis
@@ -46,6 +47,94 @@ class Change:
             raise InputError(f"未知的修改类型 {self.op}", f"unknown change {self.op!r} (use {OPS})")
 
 
+#: a change list larger than this is not a plan someone typed or a tool wrote
+MAX_CHANGES_BYTES = 10 * 1024 * 1024
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def check_change(change: Change, *, file: str | None = None, row: int | None = None) -> Change:
+    """The change with its numbers checked and made floats, or a refusal naming the field.
+
+    Every payload value must be one value (no list or object); ``lon``/``lat``
+    must be finite degrees in range, ``capacity`` empty or within
+    ``geo.bounds.CAPACITY``, ``max_minutes`` within ``geo.bounds.MINUTES``
+    (see README, "Accepted numbers"). ``file`` and ``row`` (the change's
+    number) go into the message.
+    """
+    p = dict(change.payload)
+    for key, value in p.items():
+        if not isinstance(value, _SCALARS):
+            raise InputError(
+                f"修改 {change.op} 的字段 {key} 须为单个值",
+                f"change {change.op}: field {key!r} must be a single value, not a list or object",
+                file=file,
+                row=row,
+                column=str(key),
+            )
+    numbers: tuple[tuple[str, Bound], ...] = ()
+    if change.op in ("add_site", "move_site"):
+        numbers = (("lon", LON), ("lat", LAT))
+    if change.op in ("add_site", "set_capacity") and p.get("capacity") is not None:
+        numbers = (*numbers, ("capacity", CAPACITY))
+    if change.op == "set_standard" and p.get("max_minutes") is not None:
+        numbers = (("max_minutes", MINUTES),)
+    for key, bound in numbers:
+        if p.get(key) in (None, ""):
+            if key == "capacity":
+                p[key] = None  # a capacity left empty: not given
+            continue  # a missing required field is reported by _require
+        p[key] = check_value(p[key], bound, file=file, row=row, column=key)
+    return Change(change.op, p)
+
+
+def read_changes(path: str | Path) -> list[Change]:
+    """A change list from a JSON file: ``[{"op": ..., ...}, ...]``, every change checked.
+
+    Raises
+    ------
+    InputError
+        Naming the file (and the change and field) when the file is too large,
+        not UTF-8 JSON, nested (a change is one flat object), or a change is
+        unknown or holds a number out of bounds.
+    """
+    source = str(path)
+    with Path(path).open("rb") as fh:
+        data = fh.read(MAX_CHANGES_BYTES + 1)
+    if len(data) > MAX_CHANGES_BYTES:
+        raise InputError(
+            f"修改清单超过 {MAX_CHANGES_BYTES // 2**20} MB",
+            f"the change list is larger than {MAX_CHANGES_BYTES // 2**20} MB",
+            file=source,
+        )
+    try:
+        raw = json.loads(data.decode("utf-8-sig"))
+    # ValueError: also an integer of more than 4,300 digits
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(
+            f"无法读取修改清单：{exc}", f"cannot read the changes: {exc}", file=source
+        ) from None
+    except RecursionError:
+        raise InputError(
+            "修改清单嵌套过深；应为 [{...}, ...] 的平铺列表",
+            'the changes are nested too deeply; expected a flat list [{"op": ...}, ...]',
+            file=source,
+        ) from None
+    if not isinstance(raw, list) or not all(isinstance(c, dict) and "op" in c for c in raw):
+        raise InputError(
+            '修改清单须为 [{"op": ..., ...}] 列表',
+            'changes must be a list of {"op": ...}',
+            file=source,
+        )
+    out = []
+    for n, item in enumerate(raw, 1):
+        try:
+            change = Change(str(item["op"]), {k: v for k, v in item.items() if k != "op"})
+        except InputError as exc:
+            raise InputError(exc.zh, exc.en, file=source, row=n, column="op") from None
+        out.append(check_change(change, file=source, row=n))
+    return out
+
+
 def _require(payload: dict[str, Any], *keys: str) -> None:
     missing = [k for k in keys if payload.get(k) in (None, "")]
     if missing:
@@ -62,10 +151,16 @@ def _site_index(sites: pd.DataFrame, site_id: Any) -> int:
 def apply_changes(
     sites: gpd.GeoDataFrame, standards: tuple[Standard, ...], changes: list[Change]
 ) -> tuple[gpd.GeoDataFrame, tuple[Standard, ...]]:
-    """The network and standards after the changes, in order (inputs are not modified)."""
+    """The network and standards after the changes, in order (inputs are not modified).
+
+    Each change is checked first (:func:`check_change`, its 1-based number as
+    the row of a refusal), so no NaN, infinity or out-of-range number reaches
+    an analysis, whoever made the change (a file, the app).
+    """
     out = pd.DataFrame(sites.drop(columns="geometry", errors="ignore")).copy()
     stds = [s.as_dict() for s in standards]
-    for change in changes:
+    for number, given in enumerate(changes, 1):
+        change = check_change(given, row=number)
         p = change.payload
         if change.op == "add_site":
             _require(p, "site_id", "kind", "level", "lon", "lat")
@@ -121,10 +216,19 @@ def scenario_changes(project: Project, name: str) -> list[Change]:
         )
     part = project.changes[project.changes["scenario"].astype(str) == name]
     part = part.sort_values("seq", kind="stable")  # a number (geo.project reads it as one)
-    return [
-        Change(str(op), json.loads(str(payload)))
-        for op, payload in zip(part["op"], part["payload"], strict=True)
-    ]
+    where = f"{project.path or 'project'} [{name}]"
+    out = []
+    for n, (op, payload) in enumerate(zip(part["op"], part["payload"], strict=True), 1):
+        try:
+            loaded = json.loads(str(payload))
+        except (ValueError, RecursionError):
+            loaded = None
+        if not isinstance(loaded, dict):
+            raise InputError(
+                "项目中保存的修改无法读取", "a stored change cannot be read", file=where, row=n
+            )
+        out.append(check_change(Change(str(op), loaded), file=where, row=n))
+    return out
 
 
 def add_changes(project: Project, name: str, changes: list[Change], note: str = "") -> Project:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from geo.bounds import MINUTES
 from geo.errors import StandardsError
 from geo.vocab import DATA_DIR, Vocabulary, load_vocabulary
 
@@ -97,16 +97,15 @@ def parse_standards(
         if (
             isinstance(minutes, bool)
             or not isinstance(minutes, int | float)
-            or not minutes > 0
-            or not math.isfinite(minutes)
+            or not 0 < minutes <= MINUTES.high  # NaN and infinities fail too
         ):
             problems.append(
                 _error(
                     source,
                     index,
                     "max_minutes",
-                    "须为有限的正数",
-                    f"must be a finite positive number, not {minutes!r}",
+                    f"须为有限的正数，至多 {MINUTES.high:g}",
+                    f"must be a finite positive number up to {MINUTES.high:g}, not {minutes!r}",
                 )
             )
         share = entry.get("target_share")

@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from geo.bounds import BUDGET, MINUTES, check_value
 from geo.errors import InputError
 from geo.network import RoadNetwork
 from geo.numbers import parse_number
@@ -102,9 +103,9 @@ class SuggestRequest:
             raise InputError(
                 "站点数 --count 与预算 --budget 只能给一个", "give --count or --budget, not both"
             )
-        if self.budget is not None and not (np.isfinite(self.budget) and self.budget >= 0):
-            raise InputError("预算须为非负数", "budget must be a number >= 0")
-        if not (np.isfinite(self.max_minutes) and self.max_minutes > 0):
+        if self.budget is not None:
+            check_value(self.budget, BUDGET)
+        if check_value(self.max_minutes, MINUTES) <= 0:
             raise InputError("时间标准须为有限的正数", "max minutes must be a finite number > 0")
         if not (np.isfinite(self.time_limit) and self.time_limit > 0):
             raise InputError("求解时限须为正数（秒）", "the time limit must be > 0 seconds")
@@ -332,6 +333,13 @@ def read_cost_matrix(
             ) from None
         if value < 0:
             raise bad(line, "minutes", "时间不能为负", "minutes must be >= 0")
+        if value > MINUTES.high:
+            raise bad(
+                line,
+                "minutes",
+                f"时间 {t} 超过上限 {MINUTES.high:g} 分钟；不可达的点对不要列出",
+                f"minutes {t!r} exceed the limit of {MINUTES.high:g}; leave unreachable pairs out",
+            )
         if (o, d) in seen:
             raise bad(
                 line,

@@ -178,6 +178,49 @@ def test_coverage_page_with_a_road_file(app: AppTest, tmp_path) -> None:
     assert 0 < row["覆盖率"] <= 1
 
 
+def test_coverage_page_refuses_a_road_file_with_broken_coordinates(
+    app: AppTest, tmp_path: Path
+) -> None:
+    """Probe: a road upload with NaN or 1e308 coordinates was a traceback in the app."""
+    road = tmp_path / "roads.geojson"
+    road.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"highway": "primary"}, "geometry": {"type": "LineString", "coordinates": '
+        "[[117.60, 26.25], [1e308, 26.25], [117.62, 26.25]]}}]}",
+        encoding="utf-8",
+    )
+    app.session_state["roads_path"] = str(road)
+    app.session_state["roads_name"] = "roads.geojson"
+    app.switch_page("ui/pages/coverage.py").run(timeout=180)
+    assert not app.exception, app.exception
+    (error,) = app.error
+    assert "经度须为 -180 到 180 之间的有限数" in error.value and "1e+308" in error.value
+    assert "roads_path" not in app.session_state  # the bad file is not kept in use
+
+
+def test_project_page_with_a_stored_change_out_of_bounds_shows_a_message(
+    app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Probe: a scenario stored with a NaN capacity (or coordinate) broke every later
+    analysis; a file from before the check, or another program, must give a message."""
+    from geo.project import open_project, save_project
+    from planning.scenario import Change, add_changes
+
+    monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
+    path = tmp_path / "plan.gpkg"
+    app.switch_page("ui/pages/project.py").run(timeout=120)
+    app.text_input(key="prj_path").set_value(str(path))
+    app.button(key="prj_save_as").click().run(timeout=120)
+    project = open_project(path)
+    bad = Change("move_site", {"site_id": "S0002", "lon": float("inf"), "lat": 26.3})
+    save_project(add_changes(project, "坏方案", [bad]), path, expected_version=project.version)
+    app.button(key="prj_open").click().run(timeout=120)
+    chooser = next(box for box in app.selectbox if "坏方案" in box.options)
+    chooser.select("坏方案").run(timeout=180)
+    assert not app.exception, app.exception
+    assert app.error and all("经度须为" in e.value for e in app.error), [e.value for e in app.error]
+
+
 def test_project_page_save_edit_undo_compare(
     app: AppTest, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -154,6 +154,37 @@ def test_capacitated_mclp_equals_brute_force(seed: int, p: int) -> None:
     assert sol.covered_before == pytest.approx(served_lp(inst, s, ()), rel=1e-6)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("huge", [1e9, 1e15, 1e18])
+def test_capacitated_mclp_with_huge_capacities_equals_brute_force(seed: int, huge: float) -> None:
+    """Probe: a capacity of 1e15 or more made HiGHS refuse the model (entries of 1e15
+    are beyond its range) and the empty start came back as "0 new sites"."""
+    base = instance(seed, n_i=10)
+    rng = np.random.default_rng(seed)
+    capacity = np.where(rng.random(len(base.capacity)) < 0.5, huge, base.capacity)
+    inst = Instance(base.minutes, base.weights, base.n_candidates, capacity=capacity)
+    s = 20.0
+    for p in (1, 2):
+        best = max(served_lp(inst, s, c) for c in itertools.combinations(range(7), p))
+        sol = solve_cmclp(inst, s, p=p)
+        assert sol.status == "optimal" and len(sol.selected) == p
+        assert sol.objective == pytest.approx(best, rel=1e-6)
+        assert served_lp(inst, s, sol.selected) == pytest.approx(best, rel=1e-6)
+        assert sol.covered_before == pytest.approx(served_lp(inst, s, ()), rel=1e-6)
+
+
+def test_a_model_the_solver_refuses_is_an_error_not_an_answer() -> None:
+    from geo.errors import AnalysisError
+    from planning.locate import _Mip
+
+    mip = _Mip()
+    x = mip.add_vars(np.array([-1.0]), 0.0, 1.0, True)
+    (row,) = mip.add_rows(np.array([-np.inf]), np.array([1.0]))
+    mip.add_entries(np.array([row]), x, np.array([1e16]))  # HiGHS refuses entries >= 1e15
+    with pytest.raises(AnalysisError, match="refused the model"):
+        mip.solve(10.0, 1e-4, np.zeros(1))
+
+
 def test_existing_sites_stay_open_and_count() -> None:
     # one demand point covered only by the existing site: no new site is needed for it
     minutes = sp.csr_matrix(([5.0, 3.0], ([0, 1], [1, 0])), shape=(2, 2))

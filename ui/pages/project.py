@@ -98,7 +98,7 @@ chosen = s1.selectbox(
     format_func=lambda n: n or tr("scenario_base"),
 )
 if chosen != current:
-    prj.select_scenario(chosen or None)
+    _guard(prj.select_scenario, chosen or None, saves=False)  # a bad stored change: a message
     st.rerun()
 new_name = s2.text_input(tr("scenario_new"), key="prj_new_name")
 s3.write("")
@@ -204,7 +204,7 @@ if name:
     if u2.button(tr("redo"), key="prj_redo"):
         _guard(prj.redo)
         st.rerun()
-    mine = scenario_changes(project, name) if name in names else []
+    mine = (_guard(scenario_changes, project, name, saves=False) or []) if name in names else []
     if mine:
         st.dataframe(
             pd.DataFrame(
@@ -230,7 +230,9 @@ if not names:
     st.stop()
 other = st.selectbox(tr("compare_with"), names, key="prj_compare")
 st.caption(tr("compare_note"))
-cmp = ana.scenario_comparison(project, other)
+cmp = _guard(ana.scenario_comparison, project, other, saves=False)
+if cmp is None:  # a scenario that cannot be applied (the message is shown)
+    st.stop()
 std_table = pd.DataFrame(
     {
         tr("col_kind"): [kinds.get(k, k) for k in cmp.standards["kind"]],
