@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.export import atomic_text
 from geo.project import Project, new_project, open_project, save_project
 from planning.scenario import (
     Change,
@@ -39,11 +40,9 @@ def recent_path() -> Path:
 
 
 def _remember(path: str | Path) -> None:
-    folder = projects_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "recent.txt.part"
-    tmp.write_text(str(Path(path).resolve()), encoding="utf-8")
-    tmp.replace(folder / "recent.txt")
+    # a temporary name of its own: two tabs saving at once must not share one
+    with atomic_text(projects_dir() / "recent.txt") as fh:
+        fh.write(str(Path(path).resolve()))
 
 
 def current() -> Project | None:
