@@ -22,7 +22,16 @@ def _assets() -> str:
     return str(install_map_assets(ROOT / "static"))
 
 
+@st.cache_resource(show_spinner=False)
+def _clean_scratch() -> int:
+    # temporary files of an earlier server or command killed half-way (once per server)
+    from geo.scratch import clean_system_temp
+
+    return len(clean_system_temp())
+
+
 _assets()
+_clean_scratch()
 with st.sidebar:
     st.radio(
         text("language"),

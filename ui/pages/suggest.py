@@ -84,11 +84,10 @@ after = st.session_state.get("cov_after", False)
 
 user = None
 if upload is not None:
-    import tempfile
-    from pathlib import Path
+    from geo.scratch import temp_dir
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / upload.name
+    with temp_dir() as tmp:
+        path = tmp / upload.name
         path.write_bytes(upload.getvalue())
         try:
             user = read_candidates(path)
