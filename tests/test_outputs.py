@@ -329,3 +329,34 @@ def test_demo_out_is_replaced_with_its_analysis_folder(tmp_path: Path) -> None:
         assert sorted(p.name for p in out.iterdir()) == sorted(["analysis", *DEMO_TABLES])
         assert sorted(p.name for p in (out / "analysis").iterdir()) == sorted(NAMES)
     assert siblings(out) == []
+
+
+@POSIX
+def test_a_killed_runs_road_cache_temporaries_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed while writing the road cache left its (large) temporary files for
+    ever; the next write of the same entry removes them."""
+    import shutil
+
+    from geo import scratch
+    from geo.roads import load_roads
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    roads = tmp_path / "crossing.geojson"
+    shutil.copy(ROOT / "tests/data/roads/crossing.geojson", roads)
+    load_roads(roads)
+    folder = tmp_path / ".servicenet-cache"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    planted = [
+        folder / f".{p.name}.servicenet-{scratch._HOST}-{dead.pid}-x.tmp" for p in folder.iterdir()
+    ]
+    assert planted
+    for left in planted:
+        left.write_bytes(b"half a network")
+    (entry,) = folder.glob("*.json")
+    entry.write_bytes(b"not what it was")  # so that the entry is written again
+    load_roads(roads)
+    assert not [p for p in planted if p.exists()]
+    assert len(list(folder.iterdir())) == len(planted)
