@@ -428,37 +428,48 @@ def test_changes_keep_their_order_across_reopening(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- saves that cannot race
 
 
-def _cli_in_child(barrier, argv: list[str], err: str) -> None:  # type: ignore[no-untyped-def]
-    """A real process running the command line once the other one is ready too."""
+def _cli_worker(barrier, rounds: list[list[str]], report: str) -> None:  # type: ignore[no-untyped-def]
+    """A real process running one command line per round, each started together with the
+    other worker's (a barrier per round); exit codes and messages go to ``report``."""
     import contextlib
     import io
 
     from planning.cli import main
 
-    barrier.wait(timeout=60)
-    buf = io.StringIO()
-    with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
-        code = main(argv)
-    Path(err).write_text(buf.getvalue(), encoding="utf-8")
-    sys.stdout.flush()
-    os._exit(code)
+    results = []
+    for argv in rounds:
+        barrier.wait(timeout=120)
+        buf = io.StringIO()
+        with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
+            code = main(argv)
+        results.append((code, buf.getvalue()))
+    Path(report).write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
 
 
-def _race(argvs: list[list[str]], errs: list[Path]) -> list[int]:
-    """Start one process per command line, released together by a barrier; their exit codes."""
+def _race(tmp_path: Path, rounds: list[list[list[str]]]) -> list[list[tuple[int, str]]]:
+    """Run ``rounds[i][w]`` in worker process ``w``, round by round, the workers released
+    together each round; the (exit code, stderr) of each, round by round.
+
+    Two processes started once (spawned: nothing inherited from the test process), so
+    that each round is a race of two real processes and not of their start-up.
+    """
     import multiprocessing
 
-    ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    barrier = ctx.Barrier(len(argvs))
+    ctx = multiprocessing.get_context("spawn")
+    workers = len(rounds[0])
+    barrier = ctx.Barrier(workers)
+    reports = [tmp_path / f"worker{w}.json" for w in range(workers)]
     procs = [
-        ctx.Process(target=_cli_in_child, args=(barrier, argv, str(err)))
-        for argv, err in zip(argvs, errs, strict=True)
+        ctx.Process(target=_cli_worker, args=(barrier, [r[w] for r in rounds], str(reports[w])))
+        for w in range(workers)
     ]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    return [int(p.exitcode if p.exitcode is not None else -1) for p in procs]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(600)
+    assert [proc.exitcode for proc in procs] == [0] * workers
+    results = [json.loads(r.read_text(encoding="utf-8")) for r in reports]
+    return [[tuple(results[w][i]) for w in range(workers)] for i in range(len(rounds))]
 
 
 def test_two_scenario_saves_at_once_one_wins_one_is_refused(tmp_path: Path) -> None:
@@ -473,20 +484,26 @@ def test_two_scenario_saves_at_once_one_wins_one_is_refused(tmp_path: Path) -> N
         changes[name].write_text(
             json.dumps([{"op": "close_site", "site_id": site}]), encoding="utf-8"
         )
-    winners = []
-    for round_ in range(20):
-        path = tmp_path / f"plan{round_}.gpkg"
+    paths = [tmp_path / f"plan{r}.gpkg" for r in range(20)]
+    for path in paths:
         path.write_bytes(base.read_bytes())
-        errs = [tmp_path / f"err{round_}{n}.txt" for n in "AB"]
-        argvs = [
-            ["project", "scenario", str(path), "--name", n, "--changes", str(changes[n])]
-            for n in "AB"
-        ]
-        codes = _race(argvs, errs)
-        assert sorted(codes) == [0, 2], (round_, codes, [e.read_text() for e in errs])
-        winner, loser = ("A", 1) if codes[0] == 0 else ("B", 0)
+    results = _race(
+        tmp_path,
+        [
+            [
+                ["project", "scenario", str(path), "--name", n, "--changes", str(changes[n])]
+                for n in "AB"
+            ]
+            for path in paths
+        ],
+    )
+    winners = []
+    for round_, (path, result) in enumerate(zip(paths, results, strict=True)):
+        codes = [code for code, _ in result]
+        assert sorted(codes) == [0, 2], (round_, result)
+        winner = "AB"[codes.index(0)]
         winners.append(winner)
-        refusal = errs[loser].read_text(encoding="utf-8")
+        refusal = result[codes.index(2)][1]
         assert "重新载入" in refusal and "reload" in refusal and "Traceback" not in refusal
         now = open_project(path)
         assert now.version == 2  # raised exactly once
@@ -494,23 +511,20 @@ def test_two_scenario_saves_at_once_one_wins_one_is_refused(tmp_path: Path) -> N
         assert [(c.op, c.payload) for c in scenario_changes(now, winner)] == [
             ("close_site", {"site_id": "007" if winner == "A" else "S3"})
         ]
-        assert not [p for p in tmp_path.iterdir() if ".servicenet-" in p.name]
+    assert not [p for p in tmp_path.iterdir() if ".servicenet-" in p.name]
     print("winners:", "".join(winners))
 
 
 def test_two_new_projects_at_once_never_both_written(tmp_path: Path) -> None:
     """`project new` without --force: of two at once on one name, one is refused."""
     sites, demand = ROOT / "data/sanming/sites.csv", ROOT / "data/sanming/demand.csv"
-    for round_ in range(4):
-        path = tmp_path / f"p{round_}.gpkg"
-        argvs = [
-            ["project", "new", str(path), "--sites", str(s), "--demand", str(demand)]
-            for s in (sites, sites)
-        ]
-        errs = [tmp_path / f"e{round_}{i}.txt" for i in range(2)]
-        codes = _race(argvs, errs)
-        assert sorted(codes) == [0, 2], (codes, [e.read_text() for e in errs])
-        assert "exists" in errs[codes.index(2)].read_text(encoding="utf-8")
+    paths = [tmp_path / f"p{r}.gpkg" for r in range(4)]
+    new = ["project", "new", "{}", "--sites", str(sites), "--demand", str(demand)]
+    results = _race(tmp_path, [[[a.format(path) for a in new] for _ in range(2)] for path in paths])
+    for path, result in zip(paths, results, strict=True):
+        codes = [code for code, _ in result]
+        assert sorted(codes) == [0, 2], result
+        assert "exists" in result[codes.index(2)][1]
         assert open_project(path).version == 1
 
 
