@@ -210,7 +210,7 @@ def test_analyze_killed_at_random_moments_leaves_one_complete_set(tmp_path: Path
     assert run(*base, *variants["A"], "--out", str(out)).returncode == 0
     rng = random.Random(11)
     state, seen = "A", []
-    for round_ in range(8):
+    for round_ in range(5):
         nxt = "B" if state == "A" else "A"
         proc = subprocess.Popen(
             [sys.executable, "-m", "planning.cli", *base, *variants[nxt], "--out", str(out)],
