@@ -55,8 +55,11 @@ def _server_log() -> logging.Logger:
 
 @st.cache_resource(show_spinner=False)
 def _housekeeping() -> int:
-    # Once per server start: uploads left by killed runs, road uploads past their limits.
-    return clean_stale_temporaries() + prune_road_uploads()
+    # Once per server start: uploads left by killed runs, road uploads past their
+    # limits, temporary files of an earlier server or command killed half-way.
+    from geo.scratch import clean_system_temp
+
+    return clean_stale_temporaries() + prune_road_uploads() + len(clean_system_temp())
 
 
 _assets()

@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from geo import scratch
 from geo.network import NetworkFacts, RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,9 @@ def _read(names: Mapping[str, Path], key: str, source: str) -> RoadNetwork:
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    stem = f".{path.name}."
+    scratch.clean(path.parent, stem)  # what a run killed while caching left (it can be large)
+    fd, tmp = tempfile.mkstemp(prefix=scratch.prefix(stem), suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))

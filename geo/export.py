@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
+import glob
 import json
 import os
-import shutil
+import secrets
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import geopandas as gpd
 import pandas as pd
 
+from geo import scratch
 from geo.errors import InputError
+from geo.filelock import LockTimeout, exclusive
 from geo.safe import CSV_MARKER, FORMULA_TRIGGERS, spreadsheet_text
 
 TABLE_FORMATS = (".csv", ".geojson", ".json", ".gpkg")
@@ -29,12 +36,23 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # directory fsync is not possible everywhere
+        dir_fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only on success."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    stem = f".{target.name}."
+    scratch.clean(target.parent, stem)  # what a killed run left for this file
+    fd, tmp_name = tempfile.mkstemp(prefix=scratch.prefix(stem), suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -46,12 +64,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_UMASK
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-        with contextlib.suppress(OSError):  # directory fsync is not possible everywhere
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        _fsync_dir(target.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -63,38 +76,171 @@ def atomic_text(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
         yield fh
 
 
-@contextlib.contextmanager
-def staged_folder(out: str | Path) -> Iterator[Path]:
-    """Yield an empty temporary folder beside ``out``; on success move its files into ``out``.
+OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+LOCK_TIMEOUT_S = 30.0
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
 
-    A run's outputs are produced in full before any of them replaces an earlier
-    run's file, so a failure half-way leaves the folder as it was (never a mix
-    of two runs). Files of earlier runs that this run does not write are left.
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """Linux's renameat2, which can swap two paths in one step; None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a C library without it
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn  # type: ignore[no-any-return]
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths atomically; False where the system or file system cannot."""
+    fn = _renameat2()
+    if fn is None:
+        return False
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def _swap(stage: Path, folder: Path) -> None:
+    """Put ``stage`` in the place of ``folder``; afterwards ``stage`` holds what was there.
+
+    One atomic exchange where the system has it. Elsewhere two renames, the
+    previous folder kept aside until the new one is in place and put back if
+    that fails; a kill between the two leaves both complete, and the next run
+    puts the previous one back (:func:`_recover`).
+    """
+    if not folder.exists():
+        os.replace(stage, folder)
+        return
+    if _exchange(stage, folder):
+        return
+    old = folder.with_name(f"{scratch.prefix(f'.{folder.name}.')}{secrets.token_hex(4)}.old")
+    os.replace(folder, old)
+    try:
+        os.replace(stage, folder)
+    except BaseException:
+        os.replace(old, folder)
+        raise
+    scratch.remove(old)
+
+
+def _recover(folder: Path) -> None:
+    """Undo what a killed run left beside ``folder``: put back a folder moved aside
+    for a swap that never finished, remove stale staging folders."""
+    stem = f".{folder.name}."
+    if not folder.exists():
+        aside = sorted(
+            folder.parent.glob(f"{glob.escape(stem)}{scratch.TAG}*.old"),
+            key=lambda p: p.stat().st_mtime,
+        )
+        if aside:
+            os.replace(aside[-1], folder)
+    scratch.clean(folder.parent, stem)
+
+
+def check_output_folder(out: str | Path, names: Collection[str]) -> None:
+    """Refuse at once an ``out`` that :func:`staged_folder` would refuse after the work.
+
+    Parameters
+    ----------
+    out
+        The output folder.
+    names
+        What the run writes (see :func:`staged_folder`).
     """
     folder = Path(out)
-    if folder.exists() and not folder.is_dir():
+    _check_replaceable(folder.resolve() if folder.is_symlink() else folder, names)
+
+
+def _check_replaceable(folder: Path, names: Collection[str]) -> None:
+    """Refuse to replace a folder holding anything this run would not have written."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
         raise InputError(
             "输出位置已存在，且不是文件夹",
             "the output exists and is not a folder",
             file=str(folder),
         )
+    foreign = sorted(
+        e.name
+        for e in os.scandir(folder)
+        if e.name not in OS_CLUTTER
+        and (e.name + "/" if e.is_dir(follow_symlinks=False) else e.name) not in names
+    )
+    if foreign:
+        listed = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+        raise InputError(
+            f"输出文件夹中有本命令不写的内容（{listed}）；整个文件夹会被新结果替换，"
+            "请换一个文件夹，或先移走这些内容",
+            f"the output folder holds what this command does not write ({listed}); the whole "
+            "folder is replaced by the new results: choose another folder or move them away",
+            file=str(folder),
+        )
+
+
+@contextlib.contextmanager
+def staged_folder(out: str | Path, names: Collection[str]) -> Iterator[Path]:
+    """Yield an empty folder beside ``out``; on success it replaces ``out`` as a whole.
+
+    A run's outputs are produced in full in a sibling folder, which then takes
+    the place of ``out`` in one swap (:func:`_swap`): at every moment ``out``
+    is the complete previous folder or the complete new one, never a mix of
+    two runs, also when the run is killed. A killed run's staging folder is
+    removed by the next run (:mod:`geo.scratch`).
+
+    Parameters
+    ----------
+    out
+        The output folder.
+    names
+        What the run writes: ``"name"`` a file, ``"name/"`` a folder. An
+        existing ``out`` holding anything else (apart from .DS_Store and the
+        like) is refused rather than deleted.
+    """
+    folder = Path(out)
+    if folder.is_symlink():
+        folder = folder.resolve()
     folder.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    with _locked(folder):
+        _recover(folder)
+    _check_replaceable(folder, names)
+    mode = folder.stat().st_mode & 0o7777 if folder.is_dir() else 0o777 & ~_UMASK
+    stem = f".{folder.name}."
+    stage = Path(tempfile.mkdtemp(prefix=scratch.prefix(stem), suffix=".stage", dir=folder.parent))
     try:
         yield stage
-        folder.mkdir(exist_ok=True)
-        items = sorted(stage.iterdir())
-        for item in items:  # check every target before replacing any
-            if (folder / item.name).is_dir():
-                raise InputError(
-                    "输出文件夹中有同名的子文件夹，无法写入",
-                    "a sub-folder of the output folder has the name of an output file",
-                    file=str(folder / item.name),
-                )
-        for item in items:
-            os.replace(item, folder / item.name)
+        os.chmod(stage, mode)  # mkdtemp makes it private; keep the permissions of a plain folder
+        _fsync_dir(stage)
+        with _locked(folder):
+            _check_replaceable(folder, names)
+            _swap(stage, folder)
+        _fsync_dir(folder.parent)
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        scratch.remove(stage)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    try:
+        with exclusive(folder, LOCK_TIMEOUT_S):
+            yield
+    except LockTimeout:
+        raise InputError(
+            f"另一个 servicenet 运行正在写入此输出文件夹（已等待 {LOCK_TIMEOUT_S:g} 秒）；"
+            "请稍后再试",
+            f"another servicenet run has been writing this output folder for more than "
+            f"{LOCK_TIMEOUT_S:g} s; try again later",
+            file=str(folder),
+        ) from None
 
 
 def write_json(obj: Any, path: str | Path) -> None:

@@ -12,13 +12,16 @@ Layers (all open in QGIS/ArcGIS):
 Saving is atomic: the whole file is written to a temporary file in the same
 folder, flushed to disk and moved over the old one, so an interrupted save
 leaves the previous file intact. A save based on an older version than the
-one on disk is refused (:class:`StaleProjectError`), never silently merged.
+one on disk is refused (:class:`StaleProjectError`), never silently merged;
+saves of one file are serialised by a lock, so two at once cannot both pass
+that check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import inspect
 import logging
@@ -33,8 +36,10 @@ from typing import Any, ParamSpec, TypeVar
 import geopandas as gpd
 import pandas as pd
 
+from geo import scratch
 from geo.bounds import check_table
 from geo.errors import InputError, ServicenetError, os_reason
+from geo.filelock import LockTimeout, exclusive
 from geo.paths import confined_file
 
 SCHEMA_VERSION = 1
@@ -42,6 +47,7 @@ LAYERS = ("sites", "demand", "standards", "scenarios", "changes", "metadata")
 STANDARD_COLUMNS = ["kind", "level", "mode", "max_minutes", "target_share", "higher_levels_count"]
 SCENARIO_COLUMNS = ["scenario", "created", "note"]
 CHANGE_COLUMNS = ["scenario", "seq", "op", "payload"]
+LOCK_TIMEOUT_S = 30.0  # a save waits this long for another save of the same file
 
 
 class ProjectError(InputError):
@@ -306,10 +312,55 @@ def save_project(
     (:class:`StaleProjectError`) so that no one's changes are overwritten.
     ``None`` means "a new file": an existing file is then refused unless
     ``overwrite`` is given.
+
+    The check of the version on disk, the write and the rename happen under
+    an exclusive lock (:mod:`geo.filelock`): of two saves at the same moment,
+    one is written and the other refused as stale, never both written. A save
+    that waits more than :data:`LOCK_TIMEOUT_S` for the lock is refused
+    (:class:`ProjectLockedError`). A write that fails (a full disk) leaves the
+    file on disk as it was.
     """
-    import pyogrio
+    import pyogrio.errors
 
     target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive(target, LOCK_TIMEOUT_S):
+            scratch.clean(target.parent, f".{target.name}.")  # what a killed save left
+            return _save_locked(project, target, expected_version, overwrite)
+    except LockTimeout:
+        raise ProjectLockedError(
+            f"此项目正被另一个保存操作占用，等待 {LOCK_TIMEOUT_S:g} 秒仍未释放；"
+            "本次修改未保存，请稍后再试",
+            f"another save has held this project for more than {LOCK_TIMEOUT_S:g} s; "
+            "this change was not saved, try again later",
+            file=str(target),
+        ) from None
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise _write_error(exc, target) from None
+
+
+def _write_error(exc: Exception, target: Path) -> ProjectError:
+    """A save that could not be written, e.g. on a full disk (the file on disk is unchanged)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        zh, en = "磁盘已满", "the disk is full"
+    elif isinstance(exc, OSError):
+        zh = en = str(exc.strerror or exc)
+    else:  # GDAL reports a full disk as a failed write or commit
+        zh, en = f"{exc}，磁盘可能已满", f"{exc}; the disk may be full"
+    return ProjectError(
+        f"无法写入项目文件（{zh}）；磁盘上的项目未改动，本次修改未保存",
+        f"cannot write the project file ({en}); the project on disk is unchanged and this "
+        "change was not saved",
+        file=str(target),
+    )
+
+
+def _save_locked(
+    project: Project, target: Path, expected_version: int | None, overwrite: bool
+) -> Project:
+    import pyogrio
+
     on_disk = 0
     if target.exists():
         _check_lock(target)
@@ -339,7 +390,9 @@ def save_project(
         "modified": _now(),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".gpkg", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=scratch.prefix(f".{target.name}."), suffix=".gpkg", dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()

@@ -173,15 +173,18 @@ COVERAGE_COLUMNS = [
 ]
 
 
+ANALYSIS_OUTPUTS = ("summary.json", "coverage.csv", "gaps.geojson", "by_area.csv", "access.csv")
+
+
 def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
     """Write summary.json, coverage.csv, gaps.geojson, by_area.csv and access.csv.
 
-    All five are produced first and then moved into ``out`` (see
-    ``geo.export.staged_folder``): a failed run leaves the folder as it was.
+    All five are produced in a folder beside ``out`` that then replaces it as a
+    whole (see ``geo.export.staged_folder``): a failed or killed run leaves the
+    previous folder as it was, never a mix of two runs.
     """
-    names = ("summary.json", "coverage.csv", "gaps.geojson", "by_area.csv", "access.csv")
-    with staged_folder(out) as folder:
-        written = [folder / n for n in names]
+    with staged_folder(out, ANALYSIS_OUTPUTS) as folder:
+        written = [folder / n for n in ANALYSIS_OUTPUTS]
         write_json(summary(analysis), written[0])
         points = analysis.coverage.points
         table = (
@@ -202,7 +205,7 @@ def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
             access["score_per_1000"] = access["score_per_1000"].round(6)
         with atomic_path(written[4]) as tmp:
             tmp.write_bytes(csv_bytes(access))
-    return [Path(out) / n for n in names]
+    return [Path(out) / n for n in ANALYSIS_OUTPUTS]
 
 
 def service_areas(

@@ -19,6 +19,17 @@ from typing import Any
 from geo.errors import InputError, ServicenetError
 
 ROOT = Path(__file__).resolve().parent.parent
+SUGGEST_OUTPUTS = ("solution.json", "suggestions.csv", "candidates.csv")
+EXPORT_OUTPUTS = (
+    "sites.gpkg",
+    "sites.csv",
+    "demand.gpkg",
+    "demand.csv",
+    "standards.csv",
+    "scenarios.csv",
+    "changes.csv",
+    "project.json",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -168,9 +179,11 @@ def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from planning.analyze import run_analysis, summary, write_analysis
+    from geo.export import check_output_folder
+    from planning.analyze import ANALYSIS_OUTPUTS, run_analysis, summary, write_analysis
     from planning.coverage import CoverageOptions
 
+    check_output_folder(args.out, ANALYSIS_OUTPUTS)  # before the work, not after
     sites, demand, standards, provenance = _load_plan(args)
     options = CoverageOptions(
         after_completion=args.after_completion, max_snap_m=args.max_snap_m, walk_kph=args.walk_kph
@@ -247,7 +260,7 @@ def _standard_for(args: argparse.Namespace, standards: Any) -> tuple[str, float]
 def _cmd_suggest(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from geo.export import atomic_path, csv_bytes, staged_folder, write_json
+    from geo.export import atomic_path, check_output_folder, csv_bytes, staged_folder, write_json
     from planning.analyze import build_networks
     from planning.candidates import CandidateOptions, build_candidates, read_candidates
     from planning.coverage import CoverageOptions, compute_coverage
@@ -255,6 +268,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     from planning.standards import Standard
     from planning.suggest import SuggestRequest, matrix_destinations, suggest
 
+    check_output_folder(args.out, SUGGEST_OUTPUTS)
     sites, demand, standards, _ = _load_plan(args)
     mode, minutes = _standard_for(args, standards)
     request = SuggestRequest(
@@ -320,7 +334,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         request, sites, demand, candidates, net=net, cost_matrix=args.cost_matrix, gaps=gaps
     )
     doc = result.solution_json()
-    with staged_folder(args.out) as out:
+    with staged_folder(args.out, SUGGEST_OUTPUTS) as out:
         write_json(doc, out / "solution.json")
         with atomic_path(out / "suggestions.csv") as tmp:
             tmp.write_bytes(csv_bytes(result.selected))
@@ -492,23 +506,22 @@ def _cmd_project(args: argparse.Namespace) -> int:
         print(json.dumps(project_info(saved), ensure_ascii=False, indent=2))
         return 0
     # export
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_table(project.sites, out / "sites.gpkg", layer="sites")
-    write_table(project.sites, out / "sites.csv")
-    write_table(project.demand, out / "demand.gpkg", layer="demand")
-    write_table(project.demand, out / "demand.csv")
-    from geo.export import atomic_path, csv_bytes
+    from geo.export import atomic_path, csv_bytes, staged_folder
 
-    for name, frame in (
-        ("standards", project.standards),
-        ("scenarios", project.scenarios),
-        ("changes", project.changes),
-    ):
-        with atomic_path(out / f"{name}.csv") as tmp:
-            tmp.write_bytes(csv_bytes(frame))
-    write_json(project_info(project), out / "project.json")
-    print(f"servicenet: exported to {out}")
+    with staged_folder(args.out, EXPORT_OUTPUTS) as out:
+        write_table(project.sites, out / "sites.gpkg", layer="sites")
+        write_table(project.sites, out / "sites.csv")
+        write_table(project.demand, out / "demand.gpkg", layer="demand")
+        write_table(project.demand, out / "demand.csv")
+        for name, frame in (
+            ("standards", project.standards),
+            ("scenarios", project.scenarios),
+            ("changes", project.changes),
+        ):
+            with atomic_path(out / f"{name}.csv") as tmp:
+                tmp.write_bytes(csv_bytes(frame))
+        write_json(project_info(project), out / "project.json")
+    print(f"servicenet: exported to {args.out}")
     return 0
 
 
@@ -518,17 +531,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     demo = load_demo()
     summary = demo_summary(demo)
     if args.out:
+        from geo.export import check_output_folder, staged_folder
         from planning.analyze import run_analysis, write_analysis
+        from planning.demo import DEMO_OUTPUTS
         from planning.standards import DEFAULT_STANDARDS, load_standards
 
-        write_demo(demo, Path(args.out))
+        check_output_folder(args.out, (*DEMO_OUTPUTS, "analysis/"))
         analysis = run_analysis(
             demo.sites,
             demo.demand,
             load_standards(DEFAULT_STANDARDS),
             provenance={"dataset": "sanming demo", "standards": str(DEFAULT_STANDARDS)},
         )
-        write_analysis(analysis, Path(args.out) / "analysis")
+        with staged_folder(args.out, (*DEMO_OUTPUTS, "analysis/")) as out:
+            write_demo(demo, out)
+            write_analysis(analysis, out / "analysis")
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
@@ -718,6 +735,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    from geo.scratch import clean_system_temp
+
+    clean_system_temp()  # what earlier runs killed half-way left behind
     try:
         code: int = args.func(args)
     except ServicenetError as exc:

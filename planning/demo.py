@@ -68,8 +68,11 @@ def demo_summary(data: Dataset) -> dict[str, Any]:
     return summary
 
 
+DEMO_OUTPUTS = ("sites.geojson", "demand.geojson", "sites.csv", "demand.csv", "summary.json")
+
+
 def write_demo(data: Dataset, out: Path) -> None:
-    """Write the demo tables (GeoJSON and Excel-safe CSV) and its summary."""
+    """Write the demo tables (GeoJSON and Excel-safe CSV) and its summary (:data:`DEMO_OUTPUTS`)."""
     out.mkdir(parents=True, exist_ok=True)
     write_table(data.sites, out / "sites.geojson")
     write_table(data.demand, out / "demand.geojson")

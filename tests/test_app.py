@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -318,3 +320,74 @@ def test_a_save_refused_as_stale_is_shown_at_once(
     app.button(key="prj_reload").click().run(timeout=120)
     assert not app.exception, app.exception
     assert not any("已保存" in s.value for s in app.success)
+
+
+def test_two_tabs_saving_at_once_one_saves_the_other_is_told_to_reload(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 item 4: two tabs adding a site at the same moment both said
+    "已保存（第 3 版）" and one change was lost. Now one saves, the other is refused
+    with a reload, and the file holds the winner's change only."""
+    import threading
+
+    import pyogrio
+
+    import ui.project
+    from geo.project import open_project
+
+    monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
+    path = tmp_path / "plan.gpkg"
+    tabs = [AppTest.from_file(APP, default_timeout=180) for _ in range(2)]
+    first = tabs[0]
+    first.run()
+    first.switch_page("ui/pages/project.py").run(timeout=120)
+    first.text_input(key="prj_path").set_value(str(path))
+    first.button(key="prj_save_as").click().run(timeout=120)
+    first.text_input(key="prj_new_name").set_value("方案A")
+    first.button(key="prj_create").click().run(timeout=120)
+    assert open_project(path).version == 2
+    second = tabs[1]
+    second.run()
+    second.switch_page("ui/pages/project.py").run(timeout=120)
+    second.text_input(key="prj_path").set_value(str(path))
+    second.button(key="prj_open").click().run(timeout=120)
+    second.selectbox[0].set_value("方案A").run(timeout=120)
+    for tab, name in zip(tabs, ("一号站", "二号站"), strict=True):
+        tab.session_state["prj_clicked"] = (117.9, 25.55)
+        tab.run(timeout=120)
+        tab.text_input(key="prj_site_name").set_value(name)
+    assert [t.session_state["project"].version for t in tabs] == [2, 2]
+
+    # both saves start together; each write is slow enough for the other to catch up
+    together = threading.Barrier(2, timeout=60)
+    real_save, real_write = ui.project.save_project, pyogrio.write_dataframe
+
+    def save(*args, **kwargs):  # type: ignore[no-untyped-def]
+        together.wait()
+        return real_save(*args, **kwargs)
+
+    def write(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(ui.project, "save_project", save)
+    monkeypatch.setattr(pyogrio, "write_dataframe", write)
+
+    def click(tab: AppTest) -> None:
+        tab.button[[b.label for b in tab.button].index("添加规划站点")].click().run(timeout=180)
+
+    threads = [threading.Thread(target=click, args=(t,)) for t in tabs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    for tab in tabs:
+        assert not tab.exception, tab.exception
+    saved = [any("已保存（第 3 版）" in s.value for s in t.success) for t in tabs]
+    refused = [any("保存被拒绝" in e.value for e in t.error) for t in tabs]
+    assert sorted(saved) == [False, True], (saved, refused)
+    assert refused == [not s for s in saved]
+    winner = ("一号站", "二号站")[saved.index(True)]
+    on_disk = open_project(path)
+    assert on_disk.version == 3
+    assert [json.loads(p)["name"] for p in on_disk.changes["payload"]] == [winner]

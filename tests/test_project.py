@@ -423,3 +423,264 @@ def test_changes_keep_their_order_across_reopening(tmp_path: Path) -> None:
     assert [c.op for c in changes] == ["close_site", "set_capacity", "set_capacity"]
     assert [c.payload.get("capacity") for c in changes[1:]] == [101, 102]
     assert pd.api.types.is_integer_dtype(open_project(path).changes["seq"])
+
+
+# ---------------------------------------------------------------- saves that cannot race
+
+
+def _cli_worker(barrier, rounds: list[list[str]], report: str) -> None:  # type: ignore[no-untyped-def]
+    """A real process running one command line per round, each started together with the
+    other worker's (a barrier per round); exit codes and messages go to ``report``."""
+    import contextlib
+    import io
+
+    from planning.cli import main
+
+    results = []
+    for argv in rounds:
+        barrier.wait(timeout=120)
+        buf = io.StringIO()
+        with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
+            code = main(argv)
+        results.append((code, buf.getvalue()))
+    Path(report).write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
+
+
+def _race(tmp_path: Path, rounds: list[list[list[str]]]) -> list[list[tuple[int, str]]]:
+    """Run ``rounds[i][w]`` in worker process ``w``, round by round, the workers released
+    together each round; the (exit code, stderr) of each, round by round.
+
+    Two processes started once (spawned: nothing inherited from the test process), so
+    that each round is a race of two real processes and not of their start-up.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    workers = len(rounds[0])
+    barrier = ctx.Barrier(workers)
+    reports = [tmp_path / f"worker{w}.json" for w in range(workers)]
+    procs = [
+        ctx.Process(target=_cli_worker, args=(barrier, [r[w] for r in rounds], str(reports[w])))
+        for w in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(600)
+    assert [proc.exitcode for proc in procs] == [0] * workers
+    results = [json.loads(r.read_text(encoding="utf-8")) for r in reports]
+    return [[tuple(results[w][i]) for w in range(workers)] for i in range(len(rounds))]
+
+
+def test_two_scenario_saves_at_once_one_wins_one_is_refused(tmp_path: Path) -> None:
+    """Issue 11 item 4: two `project scenario` runs on one file at once both exited 0 and
+    one change was lost (8 of 10 tries). Now exactly one is written, the other is told to
+    reload, and the version goes up once; 20 rounds of real processes."""
+    base = tmp_path / "base.gpkg"
+    save_project(small_project(), base)
+    changes = {}
+    for name, site in (("A", "007"), ("B", "S3")):
+        changes[name] = tmp_path / f"{name}.json"
+        changes[name].write_text(
+            json.dumps([{"op": "close_site", "site_id": site}]), encoding="utf-8"
+        )
+    paths = [tmp_path / f"plan{r}.gpkg" for r in range(20)]
+    for path in paths:
+        path.write_bytes(base.read_bytes())
+    results = _race(
+        tmp_path,
+        [
+            [
+                ["project", "scenario", str(path), "--name", n, "--changes", str(changes[n])]
+                for n in "AB"
+            ]
+            for path in paths
+        ],
+    )
+    winners = []
+    for round_, (path, result) in enumerate(zip(paths, results, strict=True)):
+        codes = [code for code, _ in result]
+        assert sorted(codes) == [0, 2], (round_, result)
+        winner = "AB"[codes.index(0)]
+        winners.append(winner)
+        refusal = result[codes.index(2)][1]
+        assert "重新载入" in refusal and "reload" in refusal and "Traceback" not in refusal
+        now = open_project(path)
+        assert now.version == 2  # raised exactly once
+        assert list(now.scenarios["scenario"]) == [winner]
+        assert [(c.op, c.payload) for c in scenario_changes(now, winner)] == [
+            ("close_site", {"site_id": "007" if winner == "A" else "S3"})
+        ]
+    assert not [p for p in tmp_path.iterdir() if ".servicenet-" in p.name]
+    print("winners:", "".join(winners))
+
+
+def test_two_new_projects_at_once_never_both_written(tmp_path: Path) -> None:
+    """`project new` without --force: of two at once on one name, one is refused."""
+    sites, demand = ROOT / "data/sanming/sites.csv", ROOT / "data/sanming/demand.csv"
+    paths = [tmp_path / f"p{r}.gpkg" for r in range(4)]
+    new = ["project", "new", "{}", "--sites", str(sites), "--demand", str(demand)]
+    results = _race(tmp_path, [[[a.format(path) for a in new] for _ in range(2)] for path in paths])
+    for path, result in zip(paths, results, strict=True):
+        codes = [code for code, _ in result]
+        assert sorted(codes) == [0, 2], result
+        assert "exists" in result[codes.index(2)][1]
+        assert open_project(path).version == 1
+
+
+HOLDER = """
+import sys, time
+from geo.filelock import exclusive
+with exclusive(sys.argv[1], 5):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_save_waits_for_the_lock_no_longer_than_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock held too long gives a clear refusal instead of hanging; the file is kept."""
+    import geo.project
+
+    path = tmp_path / "plan.gpkg"
+    first = save_project(small_project(), path)
+    before = path.read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), "30"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(geo.project, "LOCK_TIMEOUT_S", 0.5)
+        start = time.monotonic()
+        with pytest.raises(ProjectLockedError) as err:
+            save_project(first, path, expected_version=first.version)
+        assert time.monotonic() - start < 5
+        assert "0.5" in err.value.en and "另一个保存" in err.value.zh
+        assert path.read_bytes() == before
+        holder.kill()  # a holder killed with the lock held does not block the next save
+        holder.wait()
+        assert save_project(first, path, expected_version=first.version).version == 2
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (tmp_path / ".plan.gpkg.servicenet.lock").exists()
+
+
+def test_disk_full_during_project_scenario_is_a_message_and_keeps_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11 item 7: ENOSPC from the writer was a traceback (GDAL's own report of it
+    still is on the old code); now exit 2, a bilingual message, the file untouched."""
+    import errno
+
+    import pyogrio
+
+    from planning.cli import main
+
+    path = tmp_path / "plan.gpkg"
+    save_project(small_project(), path)
+    before = path.read_bytes()
+    changes = tmp_path / "c.json"
+    changes.write_text(json.dumps([{"op": "close_site", "site_id": "007"}]), encoding="utf-8")
+    real = pyogrio.write_dataframe
+
+    def full(df, target, *args, layer=None, **kwargs):  # type: ignore[no-untyped-def]
+        if layer == "changes":  # half-way through the file
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real(df, target, *args, layer=layer, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    code = main(["project", "scenario", str(path), "--name", "A", "--changes", str(changes)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "磁盘已满" in err and "disk is full" in err and "unchanged" in err
+    assert str(path) in err and "Traceback" not in err
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "plan.gpkg"]
+
+
+FULL_DISK = """
+import resource, signal, sys
+from planning.cli import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file size limits are POSIX")
+def test_a_real_failed_write_during_project_scenario_is_a_message(tmp_path: Path) -> None:
+    """GDAL reports a write it cannot finish as its own error, not OSError: the same
+    message, exit 2, the project kept."""
+    path = tmp_path / "plan.gpkg"
+    save_project(small_project(), path)
+    before = path.read_bytes()
+    assert len(before) > 40_000  # the new file cannot be written in full
+    changes = tmp_path / "c.json"
+    changes.write_text(json.dumps([{"op": "close_site", "site_id": "007"}]), encoding="utf-8")
+    argv = ["project", "scenario", str(path), "--name", "A", "--changes", str(changes)]
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "无法写入项目文件" in proc.stderr and "unchanged" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "plan.gpkg"]
+
+
+def test_the_temporary_file_of_a_killed_save_is_removed_by_the_next_save(
+    tmp_path: Path,
+) -> None:
+    """Issue 11 item 9: a save killed half-way left its temporary file forever."""
+    path = tmp_path / "plan.gpkg"
+    save_project(small_project(), path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "saving"
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.suffix == ".gpkg" and p != path]:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.01)
+    time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    left = [p.name for p in tmp_path.iterdir() if p != path and "lock" not in p.name]
+    assert left, "the kill came too late to leave a temporary file"
+    project = open_project(path)
+    save_project(project, path, expected_version=project.version)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.gpkg"]
+
+
+def test_the_windows_lock_path_serialises_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without fcntl the lock is msvcrt.locking on the sidecar (left in place, as Windows
+    cannot remove an open file); here a stand-in msvcrt with the same contract."""
+    import fcntl
+    import types
+
+    import geo.filelock as fl
+
+    def locking(fd: int, mode: int, nbytes: int) -> None:
+        assert nbytes == 1 and os.lseek(fd, 0, os.SEEK_CUR) == 0
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN if mode == 0 else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PermissionError(13, "Permission denied") from None
+
+    fake = types.SimpleNamespace(LK_UNLCK=0, LK_NBLCK=2, locking=locking)
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # import fcntl -> ImportError
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    monkeypatch.setattr(fl, "_UNLINK", False)
+    target = tmp_path / "plan.gpkg"
+    with fl.exclusive(target, 1), pytest.raises(fl.LockTimeout), fl.exclusive(target, 0.2):
+        pass
+    with fl.exclusive(target, 0.2):  # released
+        pass
+    assert fl.lock_path(target).exists()

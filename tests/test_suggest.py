@@ -187,7 +187,10 @@ def test_demo_suggests_township_stations_with_explanations(tmp_path: Path) -> No
 
 
 def test_suggest_input_errors(tmp_path: Path) -> None:
-    base = ["suggest", "--sites", str(SITES), "--demand", str(DEMAND), "--out", str(tmp_path)]
+    # an output folder of its own: --out is replaced as a whole, a folder holding the
+    # inputs (m.csv below) would be refused before the errors this test is about
+    out = tmp_path / "out"
+    base = ["suggest", "--sites", str(SITES), "--demand", str(DEMAND), "--out", str(out)]
     proc = run(*base, "--kind", "service_center", "--level", "township", "--method", "mclp")
     assert proc.returncode == 2 and "--count" in proc.stderr
     proc = run(*base, "--kind", "library", "--level", "city", "--count", "1")

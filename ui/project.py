@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.export import atomic_text
 from geo.paths import name_problems, project_file, project_name
 from geo.project import Project, new_project, open_project, save_project
 from planning.scenario import (
@@ -57,9 +58,9 @@ def _remember(path: Path) -> None:
     """Note the project's name for next time; a folder that cannot be written only loses that."""
     folder = projects_dir()
     try:
-        tmp = folder / "recent.txt.part"
-        tmp.write_text(project_name(path), encoding="utf-8")
-        tmp.replace(folder / "recent.txt")
+        # a temporary name of its own: two tabs saving at once must not share one
+        with atomic_text(folder / "recent.txt") as fh:
+            fh.write(project_name(path))
     except OSError as exc:
         log.warning("cannot remember the recent project in %s: %s", folder, exc)
 

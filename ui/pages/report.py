@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
 from geo.errors import ServicenetError
+from geo.scratch import temp_dir
 from planning.report import ReportInputs, write_report
 from planning.suggest import SuggestRequest
 from ui import analysis as ana
@@ -76,8 +74,8 @@ def _build(
         lang=lang,
         comparison=comparison,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"report.{fmt}"
+    with temp_dir() as tmp:
+        path = tmp / f"report.{fmt}"
         write_report(inputs, path)
         return path.read_bytes()
 
