@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         at.switch_page("ui/pages/project.py").run()
-        at.text_input(key="prj_path").set_value(str(project))
+        at.text_input(key="prj_name").set_value(project.stem)
         at.button(key="prj_open").click().run()
         if args.roads is not None:
             at.session_state["roads_path"] = str(args.roads.resolve())
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     # an edit: save the data as a project if none is open, start a scenario, place sites
     at.switch_page("ui/pages/project.py").run()
     if args.sites is None:
-        at.text_input(key="prj_path").set_value(str(folder / "demo.gpkg"))
+        at.text_input(key="prj_name").set_value("demo")
         at.button(key="prj_save_as").click().run()
     at.text_input(key="prj_new_name").set_value("bench")
     at.button(key="prj_create").click().run()

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo import scratch
@@ -329,15 +330,29 @@ def save_project(
             scratch.clean(target.parent, f".{target.name}.")  # what a killed save left
             return _save_locked(project, target, expected_version, overwrite)
     except LockTimeout:
-        raise ProjectLockedError(
-            f"此项目正被另一个保存操作占用，等待 {LOCK_TIMEOUT_S:g} 秒仍未释放；"
-            "本次修改未保存，请稍后再试",
-            f"another save has held this project for more than {LOCK_TIMEOUT_S:g} s; "
-            "this change was not saved, try again later",
-            file=str(target),
-        ) from None
+        raise _lock_timeout(target) from None
     except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise _write_error(exc, target) from None
+
+
+def _lock_timeout(target: Path) -> ProjectLockedError:
+    return ProjectLockedError(
+        f"此项目正被另一个保存操作占用，等待 {LOCK_TIMEOUT_S:g} 秒仍未释放；"
+        "本次修改未保存，请稍后再试",
+        f"another save has held this project for more than {LOCK_TIMEOUT_S:g} s; "
+        "this change was not saved, try again later",
+        file=str(target),
+    )
+
+
+def _stale(on_disk: int, expected: int | None, target: Path) -> StaleProjectError:
+    return StaleProjectError(
+        f"项目文件已被他人修改（磁盘上为第 {on_disk} 版，"
+        f"本次修改基于第 {expected} 版），请重新载入后再修改",
+        f"the project changed on disk (version {on_disk}; these edits are based on "
+        f"version {expected}); reload it and apply the edits again",
+        file=str(target),
+    )
 
 
 def _write_error(exc: Exception, target: Path) -> ProjectError:
@@ -375,13 +390,7 @@ def _save_locked(
         except (OSError, ValueError, KeyError, RuntimeError):
             on_disk = 0  # not a readable project: replaced only because overwrite was asked
         if not overwrite and expected_version != on_disk:
-            raise StaleProjectError(
-                f"项目文件已被他人修改（磁盘上为第 {on_disk} 版，"
-                f"本次修改基于第 {expected_version} 版），请重新载入后再修改",
-                f"the project changed on disk (version {on_disk}; these edits are based on "
-                f"version {expected_version}); reload it and apply the edits again",
-                file=str(target),
-            )
+            raise _stale(on_disk, expected_version, target)
     meta = {
         **project.metadata,
         "schema_version": str(SCHEMA_VERSION),
@@ -472,3 +481,132 @@ def project_info(project: Project) -> dict[str, Any]:
         "roads": project.metadata.get("roads_path") or None,
         "roads_sha256": project.metadata.get("roads_sha256") or None,
     }
+
+
+def _keyed_delta(
+    before: pd.DataFrame, after: pd.DataFrame, keys: list[str]
+) -> tuple[list[tuple[Any, ...]], pd.DataFrame] | None:
+    """Rows removed (their keys) and rows added between two versions of a table.
+
+    None when the edit is anything else (a kept row changed, keys repeated):
+    then the whole file is written.
+    """
+
+    def key_list(frame: pd.DataFrame) -> list[tuple[str, ...]]:
+        cols = [frame[k].astype("string").fillna("") for k in keys]
+        return list(zip(*cols, strict=True)) if cols else []
+
+    kb, ka = key_list(before), key_list(after)
+    if len(set(kb)) != len(kb) or len(set(ka)) != len(ka):
+        return None
+    removed = [k for k in kb if k not in set(ka)]
+    added = np.array([k not in set(kb) for k in ka], dtype=bool)
+    kept_before = before[np.array([k in set(ka) for k in kb], dtype=bool)]
+    kept_after = after[~added]
+    if (
+        not kept_before.reset_index(drop=True)
+        .astype("string")
+        .equals(kept_after.reset_index(drop=True).astype("string"))
+    ):
+        return None
+    return removed, after[added]
+
+
+def save_edit(
+    before: Project, after: Project, path: str | Path, *, expected_version: int
+) -> Project:
+    """Save an edit of the scenarios in place: only the rows it adds or removes.
+
+    An edit in the app (a change added, undone or redone, a scenario created)
+    touches a few rows of ``changes`` and ``scenarios``; rewriting the whole
+    GeoPackage for it costs as much as the analysis. Here those rows and the
+    version are written in one SQLite transaction (``BEGIN IMMEDIATE``: atomic
+    and durable, a killed write is rolled back), under the same lock as
+    :func:`save_project` and with the same stale-version check. Any other edit
+    (sites, demand, standards or metadata changed) is written whole by
+    :func:`save_project`.
+    """
+    import sqlite3
+
+    same = (
+        after.sites is before.sites
+        and after.demand is before.demand
+        and after.standards is before.standards
+        and after.metadata == before.metadata
+    )
+    frames = {
+        "changes": (before.changes, after.changes, CHANGE_COLUMNS, ["scenario", "seq"]),
+        "scenarios": (before.scenarios, after.scenarios, SCENARIO_COLUMNS, ["scenario"]),
+    }
+    deltas: dict[str, tuple[list[tuple[Any, ...]], pd.DataFrame]] = {}
+    for table, (b, a, columns, keys) in frames.items():
+        delta = _keyed_delta(
+            pd.DataFrame(b).reindex(columns=columns), pd.DataFrame(a).reindex(columns=columns), keys
+        )
+        if delta is None:
+            same = False
+            break
+        deltas[table] = delta
+    target = Path(path)
+    if not same or not target.exists():
+        return save_project(after, target, expected_version=expected_version)
+    meta = {**after.metadata, "version": str(expected_version + 1), "modified": _now()}
+    try:
+        with exclusive(target, LOCK_TIMEOUT_S):
+            _check_lock(target)
+            con = sqlite3.connect(target, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                row = con.execute("SELECT value FROM metadata WHERE key = 'version'").fetchone()
+                on_disk = _counter({"version": str(row[0]) if row else "0"}, "version", target)
+                if on_disk != expected_version:
+                    con.execute("ROLLBACK")
+                    raise _stale(on_disk, expected_version, target)
+                for table, (removed, added) in deltas.items():
+                    keys = frames[table][3]
+                    where = " AND ".join(f'CAST("{k}" AS TEXT) = ?' for k in keys)
+                    con.executemany(f'DELETE FROM "{table}" WHERE {where}', removed)  # noqa: S608
+                    cols = frames[table][2]
+                    names = ", ".join(f'"{c}"' for c in cols)
+                    marks = ", ".join("?" for _ in cols)
+                    values = [
+                        tuple(
+                            None if pd.isna(v) else (int(v) if c == "seq" else str(v))
+                            for c, v in zip(cols, rec, strict=True)
+                        )
+                        for rec in added[cols].itertuples(index=False, name=None)
+                    ]
+                    con.executemany(
+                        f'INSERT INTO "{table}" ({names}) VALUES ({marks})',  # noqa: S608
+                        values,
+                    )
+                for key in ("version", "modified"):
+                    if (
+                        con.execute(
+                            "UPDATE metadata SET value = ? WHERE key = ?", (meta[key], key)
+                        ).rowcount
+                        == 0
+                    ):
+                        con.execute(
+                            "INSERT INTO metadata (key, value) VALUES (?, ?)", (key, meta[key])
+                        )
+                con.execute(
+                    "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                    "WHERE table_name IN ('changes', 'scenarios', 'metadata')"
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+    except LockTimeout:
+        raise _lock_timeout(target) from None
+    except sqlite3.Error as exc:
+        raise ProjectError(
+            f"无法保存项目（{type(exc).__name__}）；磁盘上的文件未改动",
+            f"the project could not be saved ({type(exc).__name__}); the file on disk is unchanged",
+            file=str(target),
+        ) from None
+    return replace(after, metadata=meta, path=target)

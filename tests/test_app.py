@@ -212,7 +212,7 @@ def test_project_page_with_a_stored_change_out_of_bounds_shows_a_message(
     monkeypatch.setenv("SERVICENET_PROJECTS", str(tmp_path))
     path = tmp_path / "plan.gpkg"
     app.switch_page("ui/pages/project.py").run(timeout=120)
-    app.text_input(key="prj_path").set_value(str(path))
+    app.text_input(key="prj_name").set_value(path.stem)
     app.button(key="prj_save_as").click().run(timeout=120)
     project = open_project(path)
     bad = Change("move_site", {"site_id": "S0002", "lon": float("inf"), "lat": 26.3})
@@ -341,7 +341,7 @@ def test_two_tabs_saving_at_once_one_saves_the_other_is_told_to_reload(
     first = tabs[0]
     first.run()
     first.switch_page("ui/pages/project.py").run(timeout=120)
-    first.text_input(key="prj_path").set_value(str(path))
+    first.text_input(key="prj_name").set_value(path.stem)
     first.button(key="prj_save_as").click().run(timeout=120)
     first.text_input(key="prj_new_name").set_value("方案A")
     first.button(key="prj_create").click().run(timeout=120)
@@ -349,7 +349,7 @@ def test_two_tabs_saving_at_once_one_saves_the_other_is_told_to_reload(
     second = tabs[1]
     second.run()
     second.switch_page("ui/pages/project.py").run(timeout=120)
-    second.text_input(key="prj_path").set_value(str(path))
+    second.text_input(key="prj_name").set_value(path.stem)
     second.button(key="prj_open").click().run(timeout=120)
     second.selectbox[0].set_value("方案A").run(timeout=120)
     for tab, name in zip(tabs, ("一号站", "二号站"), strict=True):

@@ -14,7 +14,7 @@ import streamlit as st
 
 from geo.export import atomic_text
 from geo.paths import name_problems, project_file, project_name
-from geo.project import Project, new_project, open_project, save_project
+from geo.project import Project, new_project, open_project, save_edit, save_project
 from planning.scenario import (
     Change,
     add_changes,
@@ -130,7 +130,8 @@ def _commit(updated: Project) -> Project:
     project = current()
     assert project is not None
     assert project.path is not None
-    saved = save_project(updated, project.path, expected_version=project.version)
+    # an edit of the scenarios writes only the rows it adds or removes (geo.project.save_edit)
+    saved = save_edit(project, updated, project.path, expected_version=project.version)
     st.session_state["project"] = saved
     _show(saved, scenario())
     return saved
