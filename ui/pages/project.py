@@ -140,70 +140,103 @@ clicked = (returned or {}).get("last_clicked")
 if clicked:
     st.session_state["prj_clicked"] = (float(clicked["lng"]), float(clicked["lat"]))
 
+
+def _saving(action, *args) -> None:  # type: ignore[no-untyped-def]
+    """Run a saving action from a button's callback (before the page runs).
+
+    Callbacks run before the script, so the run that follows already shows the
+    change: one run per edit, not two. Messages are kept for that run to show.
+    """
+    try:
+        action(*args)
+        saved = prj.current()
+        if saved is not None:
+            st.session_state["prj_flash"] = tr("project_saved", version=saved.version)
+    except StaleProjectError as exc:
+        st.session_state["prj_stale"] = _message(exc)
+    except ServicenetError as exc:
+        st.session_state["prj_error"] = tr("project_error", message=_message(exc))
+
+
+def _apply(change: Change) -> None:
+    _saving(prj.apply, change)
+
+
+def _new_id() -> str:
+    existing = set(state.sites()["site_id"].astype(str))
+    k = 1
+    while f"P{k:03d}" in existing:
+        k += 1
+    return f"P{k:03d}"
+
+
+def _add_planned() -> None:
+    pos = st.session_state.get("prj_clicked")
+    if not pos:
+        return
+    ss = st.session_state
+    site_id = _new_id()
+    payload = {
+        "site_id": site_id,
+        "name": ss.get("prj_site_name") or site_id,
+        "kind": ss["prj_kind"],
+        "level": ss["prj_level"],
+        "lon": round(pos[0], 7),
+        "lat": round(pos[1], 7),
+        "status": "planned",
+    }
+    if ss.get("prj_capacity", 0) > 0:
+        payload["capacity"] = float(ss["prj_capacity"])
+    _apply(Change("add_site", payload))
+
+
+def _move() -> None:
+    pos = st.session_state.get("prj_clicked")
+    if pos:
+        target = st.session_state["prj_target"]
+        _apply(Change("move_site", {"site_id": target, "lon": pos[0], "lat": pos[1]}))
+
+
+def _close() -> None:
+    _apply(Change("close_site", {"site_id": st.session_state["prj_target"]}))
+
+
+def _set_capacity() -> None:
+    cap = st.session_state.get("prj_cap", 0.0)
+    if cap > 0:
+        _apply(Change("set_capacity", {"site_id": st.session_state["prj_target"], "capacity": cap}))
+
+
 if name:
     pos = st.session_state.get("prj_clicked")
     st.write(tr("clicked_at", lon=pos[0], lat=pos[1]) if pos else tr("no_click"))
+    if st.session_state.get("prj_error"):
+        st.error(st.session_state.pop("prj_error"))
     with st.form("prj_add_form", clear_on_submit=True):
         f1, f2, f3, f4 = st.columns(4)
-        site_name = f1.text_input(tr("new_site_name"), key="prj_site_name")
-        kind = f2.selectbox(
-            tr("col_kind"), list(kinds), format_func=lambda k: kinds[k], key="prj_kind"
-        )
-        level = f3.selectbox(
+        f1.text_input(tr("new_site_name"), key="prj_site_name")
+        f2.selectbox(tr("col_kind"), list(kinds), format_func=lambda k: kinds[k], key="prj_kind")
+        f3.selectbox(
             tr("col_level"), list(levels), index=2, format_func=lambda v: levels[v], key="prj_level"
         )
-        capacity = f4.number_input(tr("field_capacity"), 0.0, 1e6, 0.0, key="prj_capacity")
-        if st.form_submit_button(tr("add_planned")) and pos:
-            existing = set(sites["site_id"].astype(str))
-            k = 1
-            while f"P{k:03d}" in existing:
-                k += 1
-            payload = {
-                "site_id": f"P{k:03d}",
-                "name": site_name or f"P{k:03d}",
-                "kind": kind,
-                "level": level,
-                "lon": round(pos[0], 7),
-                "lat": round(pos[1], 7),
-                "status": "planned",
-            }
-            if capacity > 0:
-                payload["capacity"] = float(capacity)
-            if _guard(prj.apply, Change("add_site", payload)) is not None:
-                st.rerun()
+        f4.number_input(tr("field_capacity"), 0.0, 1e6, 0.0, key="prj_capacity")
+        st.form_submit_button(tr("add_planned"), on_click=_add_planned)
 
     e1, e2, e3, e4 = st.columns([3, 1, 1, 2])
     ids = sites["site_id"].astype(str).tolist()
     labels = dict(zip(ids, sites["name"].fillna("").astype(str), strict=True))
-    target = e1.selectbox(
+    e1.selectbox(
         tr("site_to_edit"), ids, format_func=lambda i: f"{i} {labels.get(i, '')}", key="prj_target"
     )
-    if e2.button(tr("move_here"), key="prj_move", disabled=pos is None) and pos:
-        change = Change("move_site", {"site_id": target, "lon": pos[0], "lat": pos[1]})
-        if _guard(prj.apply, change) is not None:
-            st.rerun()
-    if (
-        e3.button(tr("close_site"), key="prj_close")
-        and _guard(prj.apply, Change("close_site", {"site_id": target})) is not None
-    ):
-        st.rerun()
-    cap = e4.number_input(tr("set_capacity"), 0.0, 1e6, 0.0, key="prj_cap")
-    set_cap = Change("set_capacity", {"site_id": target, "capacity": cap})
-    if (
-        e4.button(tr("set_capacity"), key="prj_setcap")
-        and cap > 0
-        and _guard(prj.apply, set_cap) is not None
-    ):
-        st.rerun()
+    e2.button(tr("move_here"), key="prj_move", disabled=pos is None, on_click=_move)
+    e3.button(tr("close_site"), key="prj_close", on_click=_close)
+    e4.number_input(tr("set_capacity"), 0.0, 1e6, 0.0, key="prj_cap")
+    e4.button(tr("set_capacity"), key="prj_setcap", on_click=_set_capacity)
 
     st.subheader(tr("changes_title"))
     u1, u2, _ = st.columns([1, 1, 6])
-    if u1.button(tr("undo"), key="prj_undo"):
-        _guard(prj.undo)
-        st.rerun()
-    if u2.button(tr("redo"), key="prj_redo"):
-        _guard(prj.redo)
-        st.rerun()
+    u1.button(tr("undo"), key="prj_undo", on_click=_saving, args=(prj.undo,))
+    u2.button(tr("redo"), key="prj_redo", on_click=_saving, args=(prj.redo,))
     mine = (_guard(scenario_changes, project, name, saves=False) or []) if name in names else []
     if mine:
         st.dataframe(
