@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import functools
 import inspect
 import logging
@@ -356,13 +355,18 @@ def _stale(on_disk: int, expected: int | None, target: Path) -> StaleProjectErro
 
 
 def _write_error(exc: Exception, target: Path) -> ProjectError:
-    """A save that could not be written, e.g. on a full disk (the file on disk is unchanged)."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    """A save that could not be written, e.g. on a full disk (the file on disk is unchanged).
+
+    The reason is named as :func:`_file_error` names it (never the library's
+    own text, which may hold server paths).
+    """
+    log.warning("cannot save project %s: %r", target, exc)
+    if isinstance(exc, OSError):
+        zh, en = os_reason(exc)
+    elif any(hint in str(exc).lower() for hint in _FULL_HINTS):
         zh, en = "磁盘已满", "the disk is full"
-    elif isinstance(exc, OSError):
-        zh = en = str(exc.strerror or exc)
-    else:  # GDAL reports a full disk as a failed write or commit
-        zh, en = f"{exc}，磁盘可能已满", f"{exc}; the disk may be full"
+    else:  # GDAL reports a failed write or commit; a full disk is the usual cause
+        zh, en = "写入失败，磁盘可能已满", "the write failed; the disk may be full"
     return ProjectError(
         f"无法写入项目文件（{zh}）；磁盘上的项目未改动，本次修改未保存",
         f"cannot write the project file ({en}); the project on disk is unchanged and this "
