@@ -11,6 +11,9 @@ same dropped segments and the same counts in the facts.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -395,3 +398,30 @@ def test_gbk_shapefile_with_ascii_column_names_keeps_its_classes(tmp_path: Path)
     assert net.facts.extra["speed_sources"]["default"] == 0
     kph = {round(float(net.length_m[k] / net.forward_s[k] * 3.6)) for k in range(net.n_segments)}
     assert len(kph) >= 4
+
+
+# ------------------------------------------------------------------- cache
+
+
+def test_a_warm_load_reads_arrays_and_imports_no_reader(tmp_path: Path) -> None:
+    """From the cache: no reader runs and no reader library (networkx, pyogrio, pyosmium,
+    pandas) is even imported, in a fresh interpreter."""
+    path = tmp_path / "rules.osm"
+    path.write_bytes((ROADS / "rules.osm").read_bytes())
+    cold = load_roads(path)
+    code = (
+        "import json, sys\n"
+        "from geo.roads import load_roads\n"
+        f"net = load_roads({str(path)!r})\n"
+        "heavy = [m for m in ('networkx', 'pyogrio', 'osmium', 'pandas', 'geopandas') if m in sys.modules]\n"
+        "print(json.dumps({'heavy': heavy, 'x': net.x.tolist(), 'v': net.v.tolist(), "
+        "'forward_s': net.forward_s.tolist(), 'facts': net.facts.as_dict()}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    warm = json.loads(done.stdout)
+    assert warm["heavy"] == []
+    assert warm["x"] == cold.x.tolist() and warm["v"] == cold.v.tolist()
+    assert warm["forward_s"] == cold.forward_s.tolist()
+    assert warm["facts"] == json.loads(json.dumps(cold.facts.as_dict()))
