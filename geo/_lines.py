@@ -193,6 +193,54 @@ def _attributes(table: pa.Table, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
 
 
+def _ranks(count: IntArray) -> IntArray:
+    """``0 .. count[i] - 1`` for every ``i``, one after another."""
+    total = int(count.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+
+
+def _plain_linestrings(wkb: pa.Array) -> tuple[FloatArray, IntArray, IntArray] | None:
+    """Coordinates straight from the WKB bytes when every geometry is a 2-D LineString.
+
+    That is the common layer; it spares making a shapely object per feature
+    only to read its coordinates back. Returns ``(xy, line, feature)`` as
+    :class:`LineLayer` holds them (lines with fewer than two points left
+    out), or ``None`` for anything else (multi-part, 3-D, big-endian, null),
+    which goes through shapely.
+    """
+    if len(wkb) == 0 or wkb.null_count or not pa.types.is_binary(wkb.type):
+        return None
+    offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int32)[
+        wkb.offset : wkb.offset + len(wkb) + 1
+    ]
+    data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)
+    start = offsets[:-1].astype(np.int64)
+    if np.any(offsets[1:] - offsets[:-1] < 9):
+        return None
+    header = data[start[:, None] + np.arange(9)]
+    kind = header[:, 1:5].copy().view("<u4").reshape(-1)
+    count = header[:, 5:9].copy().view("<u4").reshape(-1).astype(np.int64)
+    if np.any(header[:, 0] != 1) or np.any(kind != 2):  # little-endian 2-D LineString
+        return None
+    if np.any(offsets[1:] - start != 9 + 16 * count):
+        return None
+    keep = count >= 2
+    # every record is its 9-byte header and its points: drop the headers and
+    # the records of fewer than two points, the rest is the coordinates in order
+    base = int(offsets[0])
+    body = np.ones(int(offsets[-1]) - base, dtype=bool)
+    body[(start - base)[:, None] + np.arange(9)] = False
+    short = np.flatnonzero(~keep & (count > 0))
+    body[np.repeat(start[short] - base + 9, 16 * count[short]) + _ranks(16 * count[short])] = False
+    xy: FloatArray = (
+        data[base : int(offsets[-1])][body].view("<f8").reshape(-1, 2).astype(np.float64)
+    )
+    feature = np.flatnonzero(keep).astype(np.int64)
+    count = count[keep]
+    line = np.repeat(np.arange(len(feature), dtype=np.int64), count)
+    return xy, line, feature
+
+
 def read_lines(
     path: Path, layer: str | None, wanted: Callable[[list[str]], list[str]]
 ) -> LineLayer:
@@ -231,13 +279,18 @@ def read_lines(
         encoding = pyogrio.read_info(path).get("encoding")
         names, chosen, meta, table = read(encoding)
     geom_name = meta["geometry_name"] or "wkb_geometry"
-    geoms = shapely.from_wkb(np.asarray(table.column(geom_name).to_numpy(zero_copy_only=False)))
-    is_line = np.isin(shapely.get_type_id(geoms), (_LINESTRING, _MULTILINESTRING))
-    rows = np.flatnonzero(is_line)
-    parts, part_of = shapely.get_parts(geoms[rows], return_index=True)
-    keep = shapely.get_num_coordinates(parts) >= 2
-    parts, feature = parts[keep], rows[part_of[keep]].astype(np.int64)
-    xy, line = shapely.get_coordinates(parts, return_index=True)
+    wkb = table.column(geom_name).combine_chunks()
+    plain = _plain_linestrings(wkb)
+    if plain is not None:
+        xy, line, feature = plain
+    else:
+        geoms = shapely.from_wkb(np.asarray(wkb.to_numpy(zero_copy_only=False)))
+        is_line = np.isin(shapely.get_type_id(geoms), (_LINESTRING, _MULTILINESTRING))
+        rows = np.flatnonzero(is_line)
+        parts, part_of = shapely.get_parts(geoms[rows], return_index=True)
+        keep = shapely.get_num_coordinates(parts) >= 2
+        parts, feature = parts[keep], rows[part_of[keep]].astype(np.int64)
+        xy, line = shapely.get_coordinates(parts, return_index=True)
     return LineLayer(
         attributes=_attributes(table, chosen),
         columns=names,
@@ -355,31 +408,26 @@ def _may_cross(
         return result
     m = work[small]
     pair = np.repeat(np.arange(len(small), dtype=np.int64), m)
-    k = np.arange(int(m.sum()), dtype=np.int64) - np.repeat(np.cumsum(m) - m, m)
+    k = _ranks(m)
     nb_rep = nb[small][pair]
     sa = first[a[small]][pair] + k // nb_rep  # segment = vertex i to i + 1
     sb = first[b[small]][pair] + k % nb_rep
-    a0, a1, b0, b1 = xy[sa], xy[sa + 1], xy[sb], xy[sb + 1]
+    pts = _complex(xy)  # one number per vertex: fewer, cheaper array operations
+    a0, a1, b0, b1 = pts[sa], pts[sa + 1], pts[sb], pts[sb + 1]
     apart = (
-        (np.maximum(a0[:, 0], a1[:, 0]) < np.minimum(b0[:, 0], b1[:, 0]))
-        | (np.maximum(b0[:, 0], b1[:, 0]) < np.minimum(a0[:, 0], a1[:, 0]))
-        | (np.maximum(a0[:, 1], a1[:, 1]) < np.minimum(b0[:, 1], b1[:, 1]))
-        | (np.maximum(b0[:, 1], b1[:, 1]) < np.minimum(a0[:, 1], a1[:, 1]))
+        (np.maximum(a0.real, a1.real) < np.minimum(b0.real, b1.real))
+        | (np.maximum(b0.real, b1.real) < np.minimum(a0.real, a1.real))
+        | (np.maximum(a0.imag, a1.imag) < np.minimum(b0.imag, b1.imag))
+        | (np.maximum(b0.imag, b1.imag) < np.minimum(a0.imag, a1.imag))
     )
-
-    def same(p: FloatArray, q: FloatArray) -> BoolArray:
-        eq: BoolArray = (p[:, 0] == q[:, 0]) & (p[:, 1] == q[:, 1])
-        return eq
-
-    s00, s01, s10, s11 = same(a0, b0), same(a0, b1), same(a1, b0), same(a1, b1)
-    at_a0 = (s00 | s01)[:, None]
+    s00, s01, s10, s11 = a0 == b0, a0 == b1, a1 == b0, a1 == b1
+    at_a0 = s00 | s01
     p = np.where(at_a0, a0, a1)  # the shared end, then the far ends of a and b
     da = np.where(at_a0, a1, a0) - p
-    db = np.where((s00 | s10)[:, None], b1, b0) - p
-    cross = da[:, 0] * db[:, 1] - da[:, 1] * db[:, 0]
-    scale = np.hypot(da[:, 0], da[:, 1]) * np.hypot(db[:, 0], db[:, 1])
-    one_end = (s00 | s01 | s10 | s11) & ~((s00 & s11) | (s01 & s10))
-    harmless = apart | (one_end & (np.abs(cross) > 1e-9 * scale))
+    db = np.where(s00 | s10, b1, b0) - p
+    cross = da.real * db.imag - da.imag * db.real
+    one_end = (at_a0 | s10 | s11) & ~((s00 & s11) | (s01 & s10))
+    harmless = apart | (one_end & (np.abs(cross) > 1e-9 * (np.abs(da) * np.abs(db))))
     result[small] = np.bincount(pair[~harmless], minlength=len(small)) > 0
     return result
 
@@ -513,9 +561,7 @@ def node_lines(
     spot_start = np.concatenate([[0], np.cumsum(per_spot)[:-1]]).astype(np.int64)
     per_end = per_spot[spot_of]
     end_i = np.repeat(np.arange(len(ends), dtype=np.int64), per_end)
-    before = np.repeat(np.cumsum(per_end) - per_end, per_end)
-    within = np.arange(len(end_i), dtype=np.int64) - before
-    line_j = line_j[np.repeat(spot_start[spot_of], per_end) + within].astype(np.int64)
+    line_j = line_j[np.repeat(spot_start[spot_of], per_end) + _ranks(per_end)].astype(np.int64)
     not_own = end_i // 2 != line_j
     targets.append(line_j[not_own])
     points.append(ends[end_i[not_own]])
@@ -573,9 +619,10 @@ def vertices_to_segments(
     if len(xy) == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         return np.zeros(0), np.zeros(0), empty_i, empty_i, empty_i
-    order = np.lexsort((xy[:, 1], xy[:, 0]))
+    points = _complex(xy)
+    order = np.argsort(points, kind="stable")  # by x, then y
     ordered = xy[order]
-    fresh = np.concatenate([[True], np.any(ordered[1:] != ordered[:-1], axis=1)])
+    fresh = np.concatenate([[True], points[order][1:] != points[order][:-1]])
     node_of_sorted = np.cumsum(fresh) - 1
     inverse = np.empty(len(xy), dtype=np.int64)
     inverse[order] = node_of_sorted
