@@ -28,6 +28,7 @@ position along the longest line that receives new vertices.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -384,6 +385,8 @@ class _VertexIndex:
 
 #: Line pairs with more segment pairs than this go to GEOS without a closer look.
 _MAX_SEGMENT_PAIRS = 256
+#: Segment pairs looked at in one go.
+_BLOCK_PAIRS = 1 << 18
 
 
 def _may_cross(
@@ -398,7 +401,8 @@ def _may_cross(
     straight segments from one point meet only there). "Clearly": the cross
     product exceeds 1e-9 of the product of the lengths, far above rounding,
     so GEOS's exact orientation test agrees. This spares the intersection of
-    most touching pairs of a street network.
+    most touching pairs of a street network. Segment pairs are looked at in
+    blocks, to bound the memory of the temporaries.
     """
     na, nb = counts[a] - 1, counts[b] - 1
     work = na * nb
@@ -406,13 +410,29 @@ def _may_cross(
     result = np.ones(len(a), dtype=bool)
     if not len(small):
         return result
-    m = work[small]
-    pair = np.repeat(np.arange(len(small), dtype=np.int64), m)
-    k = _ranks(m)
-    nb_rep = nb[small][pair]
-    sa = first[a[small]][pair] + k // nb_rep  # segment = vertex i to i + 1
-    sb = first[b[small]][pair] + k % nb_rep
     pts = _complex(xy)  # one number per vertex: fewer, cheaper array operations
+    total = np.cumsum(work[small])
+    cuts = np.searchsorted(total, np.arange(_BLOCK_PAIRS, int(total[-1]) + 1, _BLOCK_PAIRS))
+    bounds = np.unique(np.concatenate([[0], cuts, [len(small)]]))
+    for lo, hi in itertools.pairwise(bounds.tolist()):
+        block = small[lo:hi]
+        result[block] = _block_may_cross(pts, first, a[block], b[block], nb[block], work[block])
+    return result
+
+
+def _block_may_cross(
+    pts: npt.NDArray[np.complex128],
+    first: IntArray,
+    a: IntArray,
+    b: IntArray,
+    nb: IntArray,
+    m: IntArray,
+) -> BoolArray:
+    pair = np.repeat(np.arange(len(a), dtype=np.int64), m)
+    k = _ranks(m)
+    nb_rep = nb[pair]
+    sa = first[a][pair] + k // nb_rep  # segment = vertex i to i + 1
+    sb = first[b][pair] + k % nb_rep
     a0, a1, b0, b1 = pts[sa], pts[sa + 1], pts[sb], pts[sb + 1]
     apart = (
         (np.maximum(a0.real, a1.real) < np.minimum(b0.real, b1.real))
@@ -428,8 +448,8 @@ def _may_cross(
     cross = da.real * db.imag - da.imag * db.real
     one_end = (at_a0 | s10 | s11) & ~((s00 & s11) | (s01 & s10))
     harmless = apart | (one_end & (np.abs(cross) > 1e-9 * (np.abs(da) * np.abs(db))))
-    result[small] = np.bincount(pair[~harmless], minlength=len(small)) > 0
-    return result
+    busy: BoolArray = np.bincount(pair[~harmless], minlength=len(a)) > 0
+    return busy
 
 
 def _running_sums(values: FloatArray, count: IntArray) -> FloatArray:
