@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from geo._arrow import to_numpy
 from geo._tags import TagColumn, Verdicts
 
 FloatArray = npt.NDArray[np.float64]
@@ -160,11 +161,12 @@ class _TagReader:
         codes = np.full((len(self.keys), n), -1, dtype=np.int64)
         pairs = pc.split_pattern(_field(tags), ",")
         flat = pc.list_flatten(pairs)
-        way = np.asarray(pc.list_parent_indices(pairs))
+        way = to_numpy(pc.list_parent_indices(pairs))
         key = pc.list_element(pc.split_pattern(flat, "=", max_splits=1), 0)
-        wanted = np.flatnonzero(np.asarray(pc.is_in(key, value_set=self._escaped)))
+        is_wanted = pc.is_in(key, value_set=self._escaped)
+        wanted = np.flatnonzero(to_numpy(is_wanted))
         if len(wanted):
-            entries = pc.dictionary_encode(pc.take(flat, pa.array(wanted)))
+            entries = pc.dictionary_encode(pc.filter(flat, is_wanted))
             key_of = np.empty(len(entries.dictionary), dtype=np.int64)
             code_of = np.empty(len(entries.dictionary), dtype=np.int64)
             for d, text in enumerate(entries.dictionary.to_pylist()):
@@ -175,7 +177,7 @@ class _TagReader:
                     self._codes[slot][value] = len(self._values[slot])
                     self._values[slot].append(value)
                 key_of[d], code_of[d] = slot, self._codes[slot][value]
-            index = np.asarray(entries.indices)
+            index = to_numpy(entries.indices).astype(np.int64)
             codes[key_of[index], way[wanted]] = code_of[index]
         return {k: TagColumn(codes[i], tuple(self._values[i])) for i, k in enumerate(self.keys)}
 
@@ -183,14 +185,14 @@ class _TagReader:
 def _node_refs(nodes: pa.Array) -> tuple[IntArray, IntArray]:
     """Node ids of ways, one after another, and the number per way, from OPL ``Nn1,n2``."""
     text = _field(nodes)
-    count = np.where(
-        np.asarray(pc.equal(text, "")), 0, np.asarray(pc.count_substring(text, ",")) + 1
-    ).astype(np.int64)
+    some = pc.not_equal(text, "")
+    count = np.where(to_numpy(some), to_numpy(pc.count_substring(text, ",")) + 1, 0)
+    count = count.astype(np.int64)
     if not count.any():
         return np.zeros(0, dtype=np.int64), count
-    listed = pc.split_pattern(pc.filter(text, pa.array(count > 0)), ",")
+    listed = pc.split_pattern(pc.filter(text, some), ",")
     refs = pc.utf8_slice_codeunits(pc.list_flatten(listed), 1).cast(pa.int64())
-    return np.asarray(refs, dtype=np.int64), count
+    return to_numpy(refs), count
 
 
 def _ways(
@@ -238,9 +240,9 @@ def _locations(path: Path, folder: Path, ids: IntArray) -> tuple[IntArray, Float
     for block in _blocks(target, ["id", "tags", "x", "y"]):
         x, y = _field(block.column("x")), _field(block.column("y"))
         valid = pc.and_(pc.not_equal(x, ""), pc.not_equal(y, ""))
-        found_id.append(np.asarray(_field(block.column("id")).filter(valid).cast(pa.int64())))
-        found_lon.append(np.asarray(x.filter(valid).cast(pa.float64())))
-        found_lat.append(np.asarray(y.filter(valid).cast(pa.float64())))
+        found_id.append(to_numpy(_field(block.column("id")).filter(valid).cast(pa.int64())))
+        found_lon.append(to_numpy(x.filter(valid).cast(pa.float64())))
+        found_lat.append(to_numpy(y.filter(valid).cast(pa.float64())))
     target.unlink()
     if not found_id:
         return ids[:0], np.zeros(0), np.zeros(0)

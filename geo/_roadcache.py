@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from geo._arrow import to_numpy
 from geo.network import NetworkFacts, RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -96,17 +97,10 @@ def load(source: Path, stem: str, key: str) -> RoadNetwork | None:
 
 
 def _column(table: pa.Table, name: str, dtype: type[np.generic]) -> Any:
-    """A column as numpy, from its buffer (pyarrow's ``to_numpy`` imports pandas)."""
-    column = table.column(name).combine_chunks()
-    if column.type != pa.from_numpy_dtype(dtype) or column.null_count:
-        raise ValueError(f"column {name!r} is {column.type} with {column.null_count} nulls")
-    if len(column) == 0:
-        return np.zeros(0, dtype=dtype)
-    size = np.dtype(dtype).itemsize
-    values = np.frombuffer(
-        column.buffers()[1], dtype=dtype, count=len(column), offset=column.offset * size
-    )
-    return values.copy()
+    column = table.column(name)
+    if column.type != pa.from_numpy_dtype(dtype):
+        raise ValueError(f"column {name!r} is {column.type}, expected {np.dtype(dtype)}")
+    return to_numpy(column)
 
 
 def _table(path: Path) -> pa.Table:
