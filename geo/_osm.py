@@ -1,4 +1,4 @@
-"""Stream road ways out of an OpenStreetMap file (PBF or XML, plain, bz2 or gz).
+"""Stream road ways out of an OpenStreetMap file (PBF or XML, plain, bz2 or gz), in arrays.
 
 Why pyosmium and not pyrosm: pyrosm decodes the whole file into DataFrames
 before anything can be filtered, so a province-sized extract must fit in
@@ -7,52 +7,65 @@ side skips every entity a filter rejects before Python sees it, it reads PBF
 and XML alike (bz2 and gz decompressed on the fly), and so a bounding box can
 be applied while reading.
 
-The reader makes two passes:
+No Python runs per way or per node. Handing libosmium's objects to Python one
+at a time costs microseconds per tag and per node reference, more than all
+the rest of the work; so libosmium writes what is needed as OPL text (its
+one-line-per-object format) into a temporary folder, and Arrow's CSV reader
+parses it in blocks, in C++:
 
-1. ways only, pre-filtered in C++ to those with a ``highway`` tag; the caller's
-   ``classify`` decides per way (mode filter, speed, direction) and only the
-   node ids of accepted ways are kept (8 bytes per vertex);
-2. nodes only, through a C++ chain: an id filter (``osmium.filter.IdFilter``)
-   of the ids from pass 1 feeding a sparse location index, so only road nodes
-   are stored (16 bytes each) and Python looks them up once.
+1. ways with a ``highway`` tag (``osmium.filter.KeyFilter``), copied as OPL;
+   per block the values of the tags the rules read are pulled out as columns
+   and classified once per distinct combination (the caller's classifier,
+   see :mod:`geo._tags`); only the node ids of accepted ways are kept (8
+   bytes per vertex);
+2. nodes, through an id filter (``osmium.filter.IdFilter``) of the ids from
+   pass 1, copied as OPL: only road nodes reach the text, with their
+   locations.
 
 Nothing else of the file is ever held: memory grows with the road vertices
-of the file, not with its size (about 40 bytes per road vertex while
-reading; a synthetic 2.25 million-vertex street grid among 6 million other
-nodes reads in about 8 s on two cores, the whole network is built in under
-10 s), plus the id filter's bitset: libosmium's ``IdSetDense`` allocates
-512 kB for every block of 2^22 node ids that holds a road node, so its size
-follows how widely the ids are spread, up to about 1.5 GB when road nodes
-span the whole OSM id range (the 685 kB Helsinki extract already touches
-enough blocks for a peak of about +430 MB, measured by the travel benchmark).
-The clip box is applied as soon as locations are known, before any
-network is built. Vertices whose node is missing from the file (extracts cut
-ways at their border) split the way there: a segment needs both of its nodes.
+of the file, not with its size (about 40 bytes per road vertex while reading;
+the text of one block of ways at a time), plus the id filter's bitset:
+libosmium's ``IdSetDense`` allocates 512 kB for every block of 2^22 node ids
+that holds a road node, so its size follows how widely the ids are spread, up
+to about 1.5 GB when road nodes span the whole OSM id range. The temporary
+text takes disk space like the road ways and nodes of the file (about 30
+bytes per vertex). The clip box is applied as soon as locations are known,
+before any network is built. Vertices whose node is missing from the file
+(extracts cut ways at their border) split the way there: a segment needs
+both of its nodes.
 """
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Callable
+import re
+import tempfile
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 import osmium
 import osmium.filter
-import osmium.index
 import osmium.io
-from osmium.osm import Way
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from geo._arrow import to_numpy
+from geo._tags import TagColumn, Verdicts
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Int8Array = npt.NDArray[np.int8]
 
-#: (km/h forward or 0 if forbidden, km/h backward or 0, speed source code)
-WayVerdict = tuple[float, float, int]
-Classifier = Callable[[osmium.osm.TagList], WayVerdict | None]
+#: Classifies ``n`` ways from their tags as columns (see :mod:`geo._tags`).
+Classifier = Callable[[Mapping[str, TagColumn], int], Verdicts]
+
+#: Bytes of OPL text parsed at a time.
+BLOCK_BYTES = 16 << 20
+_OPL_FORMAT = "opl,add_metadata=false"
+_ESCAPED = re.compile(r"%([0-9a-f]+)%")
 
 
 @dataclass(frozen=True)
@@ -75,40 +88,175 @@ class OsmRoads:
     missing_nodes: int
 
 
-def _locations(path: Path, ids: IntArray) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Locations of the nodes ``ids`` (sorted): those found, as (ids, lon, lat).
+def _opl_escape(text: str) -> str:
+    """``text`` as libosmium writes it in OPL (``%hex%`` for anything but safe characters)."""
+    out = []
+    for ch in text:
+        c = ord(ch)
+        if (
+            0x21 <= c <= 0x24
+            or 0x26 <= c <= 0x2B
+            or 0x2D <= c <= 0x3C
+            or 0x3E <= c <= 0x3F
+            or 0x41 <= c <= 0x7E
+            or 0xA1 <= c <= 0xAC
+            or 0xAE <= c <= 0x05FF
+        ):
+            out.append(ch)
+        else:
+            out.append(f"%{c:02x}%")
+    return "".join(out)
 
-    libosmium does the work: the id filter and the location index are C++, so
-    the nodes of the file are never handed to Python one by one; only the
-    wanted ones are looked up afterwards.
+
+def _opl_unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _export(path: Path, entities: osmium.osm.osm_entity_bits, filt: object, target: Path) -> None:
+    """libosmium copies the ``entities`` of ``path`` that pass ``filt`` to ``target`` as OPL."""
+    reader = osmium.io.Reader(str(path), entities)
+    try:
+        writer = osmium.SimpleWriter(osmium.io.File(str(target), _OPL_FORMAT))
+        try:
+            osmium.apply(reader, filt, writer)
+        finally:
+            writer.close()
+    finally:
+        reader.close()
+
+
+def _blocks(target: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """OPL lines as record batches of text fields (OPL escapes spaces inside values)."""
+    if target.stat().st_size == 0:
+        return
+    reader = pcsv.open_csv(
+        target,
+        read_options=pcsv.ReadOptions(column_names=columns, block_size=BLOCK_BYTES),
+        parse_options=pcsv.ParseOptions(delimiter=" ", quote_char=False, escape_char=False),
+        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
+    )
+    yield from reader
+
+
+def _field(column: pa.Array) -> pa.Array:
+    """An OPL field without its one-letter prefix."""
+    return pc.utf8_slice_codeunits(column, 1)
+
+
+class _TagReader:
+    """Values of a few tags, per way, from the OPL tag field of each block.
+
+    Values keep one code per distinct value over the whole file, so a block's
+    codes and ``values`` make a :class:`~geo._tags.TagColumn`.
+    """
+
+    def __init__(self, keys: Collection[str]) -> None:
+        self.keys = sorted(keys)
+        self._escaped = pa.array([_opl_escape(k) for k in self.keys], pa.string())
+        self._values: list[list[str]] = [[] for _ in self.keys]
+        self._codes: list[dict[str, int]] = [{} for _ in self.keys]
+
+    def read(self, tags: pa.Array) -> dict[str, TagColumn]:
+        n = len(tags)
+        codes = np.full((len(self.keys), n), -1, dtype=np.int64)
+        pairs = pc.split_pattern(_field(tags), ",")
+        flat = pc.list_flatten(pairs)
+        way = to_numpy(pc.list_parent_indices(pairs))
+        key = pc.list_element(pc.split_pattern(flat, "=", max_splits=1), 0)
+        is_wanted = pc.is_in(key, value_set=self._escaped)
+        wanted = np.flatnonzero(to_numpy(is_wanted))
+        if len(wanted):
+            entries = pc.dictionary_encode(pc.filter(flat, is_wanted))
+            key_of = np.empty(len(entries.dictionary), dtype=np.int64)
+            code_of = np.empty(len(entries.dictionary), dtype=np.int64)
+            for d, text in enumerate(entries.dictionary.to_pylist()):
+                k, _, v = text.partition("=")
+                slot = self.keys.index(_opl_unescape(k))
+                value = _opl_unescape(v)
+                if value not in self._codes[slot]:
+                    self._codes[slot][value] = len(self._values[slot])
+                    self._values[slot].append(value)
+                key_of[d], code_of[d] = slot, self._codes[slot][value]
+            index = to_numpy(entries.indices).astype(np.int64)
+            codes[key_of[index], way[wanted]] = code_of[index]
+        return {k: TagColumn(codes[i], tuple(self._values[i])) for i, k in enumerate(self.keys)}
+
+
+def _node_refs(nodes: pa.Array) -> tuple[IntArray, IntArray]:
+    """Node ids of ways, one after another, and the number per way, from OPL ``Nn1,n2``."""
+    text = _field(nodes)
+    some = pc.not_equal(text, "")
+    count = np.where(to_numpy(some), to_numpy(pc.count_substring(text, ",")) + 1, 0)
+    count = count.astype(np.int64)
+    if not count.any():
+        return np.zeros(0, dtype=np.int64), count
+    listed = pc.split_pattern(pc.filter(text, some), ",")
+    refs = pc.utf8_slice_codeunits(pc.list_flatten(listed), 1).cast(pa.int64())
+    return to_numpy(refs), count
+
+
+def _ways(
+    path: Path, folder: Path, keys: Collection[str], classify: Classifier
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, Int8Array]:
+    """Pass 1: node ids, refs per way and speeds of the accepted ways, in file order."""
+    target = folder / "ways.opl"
+    _export(path, osmium.osm.WAY, osmium.filter.KeyFilter("highway"), target)
+    reader = _TagReader(keys)
+    refs, lengths, kph_f, kph_b, source = [], [], [], [], []
+    for block in _blocks(target, ["id", "tags", "nodes"]):
+        verdicts = classify(reader.read(block.column("tags")), block.num_rows)
+        block_refs, count = _node_refs(block.column("nodes"))
+        accepted = verdicts.usable & (count >= 2)
+        refs.append(block_refs[np.repeat(accepted, count)])
+        lengths.append(count[accepted])
+        kph_f.append(verdicts.kph_f[accepted])
+        kph_b.append(verdicts.kph_b[accepted])
+        source.append(verdicts.source[accepted])
+    target.unlink()
+    if not refs:
+        empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return empty_i, empty_i, empty_f, empty_f, np.zeros(0, dtype=np.int8)
+    return (
+        np.concatenate(refs),
+        np.concatenate(lengths),
+        np.concatenate(kph_f),
+        np.concatenate(kph_b),
+        np.concatenate(source).astype(np.int8),
+    )
+
+
+def _locations(path: Path, folder: Path, ids: IntArray) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Pass 2: locations of the nodes ``ids`` (sorted): those found, as (ids, lon, lat).
+
+    OPL writes a location as the decimal of libosmium's fixed-point value
+    (1e-7 degree), which parses to the same float that ``Location.lon`` gives.
+    A node listed twice keeps its last location.
     """
     if not len(ids):
         return ids, np.zeros(0), np.zeros(0)
-    index = osmium.index.create_map("sparse_mem_array")
-    reader = osmium.io.Reader(str(path), osmium.osm.NODE)
-    try:
-        osmium.apply(
-            reader, osmium.filter.IdFilter(ids.tolist()), osmium.NodeLocationsForWays(index)
-        )
-    finally:
-        reader.close()
-    lon = np.zeros(len(ids))
-    lat = np.zeros(len(ids))
-    found = np.zeros(len(ids), dtype=bool)
-    get = index.get
-    for k, node_id in enumerate(ids.tolist()):
-        try:
-            loc = get(node_id)
-        except (KeyError, osmium.InvalidLocationError):
-            continue
-        if loc.valid():
-            lon[k], lat[k], found[k] = loc.lon, loc.lat, True
-    del index
-    return ids[found], lon[found], lat[found]
+    target = folder / "nodes.opl"
+    _export(path, osmium.osm.NODE, osmium.filter.IdFilter(ids.tolist()), target)
+    found_id, found_lon, found_lat = [], [], []
+    for block in _blocks(target, ["id", "tags", "x", "y"]):
+        x, y = _field(block.column("x")), _field(block.column("y"))
+        valid = pc.and_(pc.not_equal(x, ""), pc.not_equal(y, ""))
+        found_id.append(to_numpy(_field(block.column("id")).filter(valid).cast(pa.int64())))
+        found_lon.append(to_numpy(x.filter(valid).cast(pa.float64())))
+        found_lat.append(to_numpy(y.filter(valid).cast(pa.float64())))
+    target.unlink()
+    if not found_id:
+        return ids[:0], np.zeros(0), np.zeros(0)
+    node_id = np.concatenate(found_id)
+    lon, lat = np.concatenate(found_lon), np.concatenate(found_lat)
+    order = np.argsort(node_id, kind="stable")
+    node_id, lon, lat = node_id[order], lon[order], lat[order]
+    last = np.concatenate([node_id[1:] != node_id[:-1], [True]])
+    return node_id[last], lon[last], lat[last]
 
 
 def read_osm(
     path: Path,
+    keys: Collection[str],
     classify: Classifier,
     *,
     clip_box: tuple[float, float, float, float] | None = None,
@@ -119,9 +267,11 @@ def read_osm(
     ----------
     path
         An ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz`` file.
+    keys
+        The tags ``classify`` reads.
     classify
-        Called with the tags of every way that has a ``highway`` tag; returns
-        ``None`` to skip the way, else its speeds each way and speed source.
+        Called with blocks of ways that have a ``highway`` tag, their ``keys``
+        as columns; says per way whether it is used and its speeds.
     clip_box
         ``(min_lon, min_lat, max_lon, max_lat)``: only segments with at least
         one end inside are returned (a segment crossing the border is kept
@@ -133,37 +283,18 @@ def read_osm(
         When libosmium cannot read the file (the caller turns it into a
         :class:`~geo.errors.RoadNetworkError`).
     """
-    refs = array("q")
-    lengths = array("q")
-    kph_f = array("d")
-    kph_b = array("d")
-    source = array("b")
-    ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
-        osmium.filter.KeyFilter("highway")
-    )
-    for entity in ways:
-        way = cast(Way, entity)
-        verdict = classify(way.tags)
-        if verdict is None:
-            continue
-        ids = [n.ref for n in way.nodes]
-        if len(ids) < 2:
-            continue
-        refs.extend(ids)
-        lengths.append(len(ids))
-        kph_f.append(verdict[0])
-        kph_b.append(verdict[1])
-        source.append(verdict[2])
+    with tempfile.TemporaryDirectory(prefix="servicenet-osm-") as tmp:
+        folder = Path(tmp)
+        ref_arr, len_arr, way_kf, way_kb, way_src = _ways(path, folder, keys, classify)
+        # np.unique hashes integers in numpy 2.x, several times slower than sorting here
+        ordered = np.sort(ref_arr)
+        needed = (
+            ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
+            if len(ordered)
+            else ordered
+        )
+        ids_sorted, lon_arr, lat_arr = _locations(path, folder, needed)
 
-    ref_arr = np.frombuffer(refs, dtype=np.int64) if refs else np.zeros(0, np.int64)
-    # np.unique hashes integers in numpy 2.x, several times slower than sorting here
-    ordered = np.sort(ref_arr)
-    needed = (
-        ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
-    )
-    ids_sorted, lon_arr, lat_arr = _locations(path, needed)
-
-    len_arr = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, np.int64)
     way_of_ref = np.repeat(np.arange(len(len_arr), dtype=np.int64), len_arr)
     same_way = way_of_ref[:-1] == way_of_ref[1:]
     a_ids = ref_arr[:-1][same_way]
@@ -194,9 +325,6 @@ def read_osm(
         new_index = np.cumsum(used) - 1
         a, b = new_index[a], new_index[b]
         ids_sorted, lon_arr, lat_arr = ids_sorted[used], lon_arr[used], lat_arr[used]
-    way_kf = np.frombuffer(kph_f, dtype=np.float64) if kph_f else np.zeros(0)
-    way_kb = np.frombuffer(kph_b, dtype=np.float64) if kph_b else np.zeros(0)
-    way_src = np.frombuffer(source, dtype=np.int8) if source else np.zeros(0, np.int8)
     return OsmRoads(
         node_id=ids_sorted,
         lon=lon_arr,

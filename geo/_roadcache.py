@@ -7,10 +7,13 @@ options that change the result and :data:`FORMAT_VERSION`. Files live beside
 the input in ``.servicenet-cache/`` or, when that folder cannot be written, in
 ``~/.cache/servicenet/`` (``$XDG_CACHE_HOME/servicenet`` when set).
 
-Each entry is three Parquet files (nodes, segments, dropped segments) and a
-JSON file written last, each atomically (temporary file, then ``os.replace``):
-an entry without its JSON is not an entry. Anything unreadable is ignored and
-the network rebuilt; a cache problem is never an error.
+Each entry is the finished network: three Parquet files (node coordinates;
+segment ends, lengths and seconds each way; dropped segments) and a JSON file
+of the facts (counts, speed sources, noding, the dropped components report),
+written last, each atomically (temporary file, then ``os.replace``): an entry
+without its JSON is not an entry. A warm load reads these arrays and builds
+nothing. Anything unreadable is ignored and the network rebuilt; a cache
+problem is never an error.
 """
 
 from __future__ import annotations
@@ -30,12 +33,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geo import scratch
+from geo._arrow import to_numpy
 from geo.network import NetworkFacts, RoadNetwork
 
 log = logging.getLogger(__name__)
 
 #: Bump when the way networks are built changes, so old entries are not reused.
-FORMAT_VERSION = 2  # 2: Shapefiles without .cpg re-read as GB18030 when mis-decoded
+#: 2: Shapefiles without .cpg re-read as GB18030 when mis-decoded;
+#: 3: loaders in arrays, and a Shapefile's text values (not only its column
+#: names) tell a GBK file read as Latin-1.
+FORMAT_VERSION = 3
 CACHE_DIR_NAME = ".servicenet-cache"
 
 
@@ -91,16 +98,25 @@ def load(source: Path, stem: str, key: str) -> RoadNetwork | None:
 
 
 def _column(table: pa.Table, name: str, dtype: type[np.generic]) -> Any:
-    return np.ascontiguousarray(table.column(name).to_numpy(), dtype=dtype)
+    column = table.column(name)
+    if column.type != pa.from_numpy_dtype(dtype):
+        raise ValueError(f"column {name!r} is {column.type}, expected {np.dtype(dtype)}")
+    return to_numpy(column)
+
+
+def _table(path: Path) -> pa.Table:
+    # ParquetFile, not pq.read_table: the latter imports pyarrow.dataset and
+    # with it pandas, seconds of start-up for a read of a few milliseconds.
+    return pq.ParquetFile(path, memory_map=True).read()
 
 
 def _read(names: Mapping[str, Path], key: str, source: str) -> RoadNetwork:
     meta = json.loads(names["facts"].read_text(encoding="utf-8"))
     if meta.get("key") != key or meta.get("format") != FORMAT_VERSION:
         raise ValueError("key or format differs")
-    nodes = pq.read_table(names["nodes"])
-    segs = pq.read_table(names["segments"])
-    dropped = pq.read_table(names["dropped"])
+    nodes = _table(names["nodes"])
+    segs = _table(names["segments"])
+    dropped = _table(names["dropped"])
     facts_raw = dict(meta["facts"])
     facts_raw["notes"] = tuple(facts_raw.get("notes", ()))
     facts_raw["source"] = source

@@ -66,9 +66,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 import osmium
@@ -78,12 +77,16 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
-from geo import _lines, _osm, _roadcache
+from geo import _roadcache
+from geo._tags import TagColumn, Verdicts, absent, per_combination, tag_column
 from geo.bounds import LAT, LON, check_values
 from geo.errors import RoadNetworkError
 from geo.network import Mode, NetworkFacts, RoadNetwork
 from geo.projection import to_lonlat, to_metric, utm_crs
 from geo.vocab import normalise_key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -389,6 +392,73 @@ def classify(
         kph, src = table.default_kph, SRC_DEFAULT
     forward, backward = oneway(get)
     return (kph if forward else 0.0, kph if backward else 0.0, src)
+
+
+def tag_keys(mode: Mode, table: SpeedTable) -> frozenset[str]:
+    """The tags :func:`classify` reads in ``mode`` (the mode's rules name some of them)."""
+    rules = table.rules(mode)
+    keys = {"highway", "access", *rules.exclude_tags, *rules.reopen_by, *rules.access_opened_by}
+    if mode == "drive":
+        keys |= {"maxspeed", "oneway", "junction"}
+    return frozenset(keys)
+
+
+def classify_columns(
+    tags: Mapping[str, TagColumn],
+    n: int,
+    mode: Mode,
+    table: SpeedTable,
+    walk_kph: float,
+    *,
+    known_classes_only: bool,
+) -> Verdicts:
+    """:func:`classify` for ``n`` roads at once, with their tags as columns.
+
+    :func:`classify` runs once per distinct combination of the tags it reads
+    (:func:`tag_keys`; a tag missing from ``tags`` is absent on every road),
+    and the own speed is parsed once per distinct value with
+    :func:`parse_speed`, then laid over the answers with numpy: a road with a
+    usable own speed takes it in every direction it may travel. Same answers
+    as calling :func:`classify` road by road.
+
+    Raises
+    ------
+    KeyError
+        If :func:`classify` reads a tag that :func:`tag_keys` does not list
+        (the two must change together).
+    """
+    keys = tag_keys(mode, table)
+    columns = {k: tags[k] if k in tags else absent(n) for k in sorted(keys)}
+    rules = table.rules(mode)
+    rule_keys = {*rules.exclude_tags, *rules.reopen_by, *rules.access_opened_by}
+    speed = columns.pop("maxspeed") if mode == "drive" and "maxspeed" not in rule_keys else None
+
+    def decide(values: Mapping[str, str | None]) -> tuple[float, float, int] | None:
+        def get(key: str) -> str | None:
+            if key in values:
+                return values[key]
+            if key == "maxspeed" and speed is not None:
+                return None  # laid over below
+            raise KeyError(f"classify read the tag {key!r}, which tag_keys does not list")
+
+        return classify(get, mode, table, walk_kph, known_classes_only=known_classes_only)
+
+    combo, answers = per_combination(columns, n, decide)
+    found = np.array(
+        [a if a is not None else (0.0, 0.0, -1) for a in answers], dtype=np.float64
+    ).reshape(-1, 3)
+    kph_f, kph_b = found[combo, 0], found[combo, 1]
+    source = found[combo, 2].astype(np.int8)
+    if speed is not None and speed.values:
+        parsed = np.array(
+            [np.nan if (kph := parse_speed(v)) is None else kph for v in speed.values]
+        )
+        own = np.where(speed.codes >= 0, parsed[np.maximum(speed.codes, 0)], np.nan)
+        has = (source >= 0) & ~np.isnan(own)
+        kph_f = np.where(has & (kph_f > 0), own, kph_f)
+        kph_b = np.where(has & (kph_b > 0), own, kph_b)
+        source = np.where(has, np.int8(SRC_OWN), source).astype(np.int8)
+    return Verdicts(kph_f, kph_b, source)
 
 
 def oneway(get: Getter) -> tuple[bool, bool]:
@@ -742,11 +812,15 @@ def _no_roads(path: Path, mode: Mode, *, clipped: bool) -> None:
 def _from_osm(
     path: Path, mode: Mode, table: SpeedTable, walk_kph: float, region: _Region | None
 ) -> _Draft:
-    def decide(tags: Any) -> tuple[float, float, int] | None:
-        return classify(tags.get, mode, table, walk_kph, known_classes_only=True)
+    from geo import _osm  # pyosmium only for OSM files
+
+    def decide(tags: Mapping[str, TagColumn], n: int) -> Verdicts:
+        return classify_columns(tags, n, mode, table, walk_kph, known_classes_only=True)
 
     try:
-        roads = _osm.read_osm(path, decide, clip_box=region.bounds if region else None)
+        roads = _osm.read_osm(
+            path, tag_keys(mode, table), decide, clip_box=region.bounds if region else None
+        )
     except osmium.InvalidLocationError as exc:  # "nan", "500" (out of range) ...
         raise RoadNetworkError(
             f"OSM 文件中有无效的节点坐标：{exc}",
@@ -801,6 +875,8 @@ def _first(value: object, *, join: bool = False) -> str | None:
 
 
 def _from_graphml(path: Path, mode: Mode, table: SpeedTable, walk_kph: float) -> _Draft:
+    import networkx as nx  # only GraphML needs it
+
     try:
         graph = nx.read_graphml(path)
     except Exception as exc:  # ElementTree, NetworkX and key errors alike
@@ -935,6 +1011,90 @@ def _cell(value: object) -> str | None:
     return text or None
 
 
+def _cells(series: pd.Series) -> TagColumn:
+    """A layer column as :func:`_cell` reads each cell, computed once per distinct value.
+
+    Values are told apart exactly (floats by their bits, so ``-0.0`` and
+    ``0.0`` stay two values as they are two texts); only a column of Python
+    objects (lists, bytes, mixed types) is read cell by cell.
+    """
+    import pandas as pd
+
+    dtype = series.dtype
+    if len(series) == 0:
+        return absent(0)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufmM":
+        raw = np.ascontiguousarray(series.to_numpy())
+        keys = raw.view(f"i{raw.dtype.itemsize}") if dtype.kind in "fmM" else raw
+        _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+        texts = [_cell(v) for v in series.take(first).tolist()]
+        return tag_column(codes.reshape(-1).astype(np.int64), texts)
+    if isinstance(dtype, np.dtype):  # object columns: no safe equality to group by
+        codes_o, uniques = pd.factorize(pd.Series([_cell(v) for v in series.tolist()]))
+        return tag_column(codes_o.astype(np.int64), [str(v) for v in uniques])
+    codes_s, uniques_s = pd.factorize(series, use_na_sentinel=True)
+    return tag_column(codes_s.astype(np.int64), [_cell(v) for v in list(uniques_s)])
+
+
+@dataclass(frozen=True)
+class _LayerColumns:
+    """The columns of a line layer that say how a road may be used."""
+
+    klass: str | None
+    speed: str | None
+    oneway: str | None
+    tags: dict[str, str]  # OSM tag name -> column
+    separated: list[str]
+    layer: str | None
+
+    @classmethod
+    def find(cls, columns: list[str]) -> _LayerColumns:
+        return cls(
+            klass=_find_column(columns, CLASS_COLUMNS),
+            speed=_find_column(columns, SPEED_COLUMNS),
+            oneway=_find_column(columns, ONEWAY_COLUMNS),
+            tags={
+                _TAG_NAMES.get(name, name): col
+                for name in TAG_COLUMNS
+                if (col := _find_column(columns, (name,))) is not None
+            },
+            separated=[c for name in SEPARATED_COLUMNS if (c := _find_column(columns, (name,)))],
+            layer=_find_column(columns, ("layer",)),
+        )
+
+    def names(self) -> list[str]:
+        found = [self.klass, self.speed, self.oneway, *self.tags.values(), *self.separated]
+        return list(dict.fromkeys(c for c in [*found, self.layer] if c is not None))
+
+
+def _keep_lines(xy: FloatArray, line: IntArray, keep: BoolArray) -> tuple[FloatArray, IntArray]:
+    """The vertices of the kept lines, lines renumbered in order."""
+    renumber = np.cumsum(keep) - 1
+    on = keep[line]
+    return xy[on], renumber[line[on]].astype(np.int64)
+
+
+def _separated(cols: _LayerColumns, cells: Mapping[str, TagColumn], n: int) -> BoolArray:
+    """Lines that cross others without meeting them: motorways, bridges, tunnels, a layer."""
+    columns = {"class": cells[cols.klass] if cols.klass else absent(n)}
+    columns |= {f"flag{i}": cells[c] for i, c in enumerate(cols.separated)}
+    if cols.layer is not None:
+        columns["layer"] = cells[cols.layer]
+
+    def decide(values: Mapping[str, str | None]) -> bool:
+        cls = fold_class(values["class"] or "")
+        flags = (values[f"flag{i}"] for i in range(len(cols.separated)))
+        return (
+            cls in {"motorway", "motorway_link"}
+            or "高速" in cls
+            or any(_fold(v) in _TRUTHY for v in flags)
+            or ("layer" in values and _fold(values["layer"]) not in {"", "0"})
+        )
+
+    combo, answers = per_combination(columns, n, decide)
+    return np.array(answers, dtype=bool)[combo] if n else np.zeros(0, dtype=bool)
+
+
 def _from_lines(
     path: Path,
     mode: Mode,
@@ -944,9 +1104,17 @@ def _from_lines(
     layer: str | None,
     snap_m: float,
 ) -> _Draft:
+    from geo import _lines  # pyogrio only for line layers
+
+    found: list[_LayerColumns] = []
+
+    def wanted(columns: list[str]) -> list[str]:
+        found.append(_LayerColumns.find(columns))
+        return found[-1].names()
+
     try:
         chosen = _lines.pick_layer(path, layer)
-        frame = _lines.read_lines(path, chosen)
+        lines = _lines.read_lines(path, chosen, wanted)
     except LookupError as exc:
         raise RoadNetworkError(
             f"文件中没有线图层（{exc}）", f"no line layer in the file ({exc})", file=str(path)
@@ -955,8 +1123,9 @@ def _from_lines(
         raise RoadNetworkError(
             f"无法读取线图层：{exc}", f"cannot read the line layer: {exc}", file=str(path)
         ) from exc
-    if frame.empty:
+    if lines.n_lines == 0:
         raise RoadNetworkError("图层中没有线要素", "the layer has no line features", file=str(path))
+    cols = found[-1]
     notes: list[str] = []
     if chosen is not None and layer is None:
         lines_layers = _lines.line_layers(path)
@@ -965,13 +1134,16 @@ def _from_lines(
                 f"{len(lines_layers)} line layers in the file ({', '.join(lines_layers)}): "
                 f"the first, {chosen!r}, was used"
             )
-    if frame.attrs.get("encoding"):
+    if lines.encoding:
         notes.append(
             f"no .cpg beside the Shapefile and its text looked mis-decoded: attributes read "
-            f"as {frame.attrs['encoding']}"
+            f"as {lines.encoding}"
         )
-    if frame.crs is None:
-        x0, y0, x1, y1 = frame.total_bounds
+    wgs84 = CRS.from_user_input("EPSG:4326")
+    xy, line = lines.xy, lines.line
+    if lines.crs is None:
+        x0, y0 = xy.min(axis=0)
+        x1, y1 = xy.max(axis=0)
         if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
             raise RoadNetworkError(
                 "线图层没有坐标系，且坐标不是经纬度，无法量算长度",
@@ -979,75 +1151,63 @@ def _from_lines(
                 "lengths cannot be measured",
                 file=str(path),
             )
-        frame = frame.set_crs("EPSG:4326")
         notes.append("no CRS in the file: coordinates taken as WGS-84 degrees")
-    frame = frame.to_crs("EPSG:4326")
+        lonlat_crs = wgs84
+    else:
+        lonlat_crs = CRS.from_user_input(lines.crs)
+        if not lonlat_crs.is_exact_same(wgs84):
+            lon, lat = Transformer.from_crs(lonlat_crs, wgs84, always_xy=True).transform(
+                xy[:, 0], xy[:, 1]
+            )
+            xy = np.column_stack([lon, lat])
+            lonlat_crs = wgs84
+    feature = lines.feature
     # before noding and projecting: GEOS and pyproj fail on NaN, infinities and
     # degrees out of range; the message names the feature (1-based, file order)
-    xy, feature = shapely.get_coordinates(np.asarray(frame.geometry.values), return_index=True)
     check_road_geometry(
-        xy[:, 0], xy[:, 1], file=str(path), labels=feature + 1, what=("要素", "features")
+        xy[:, 0], xy[:, 1], file=str(path), labels=feature[line] + 1, what=("要素", "features")
     )
     if region is not None:
-        frame = frame[frame.intersects(_region_shape(region))].reset_index(drop=True)
-        if frame.empty:
+        hit = shapely.intersects(shapely.linestrings(xy, indices=line), _region_shape(region))
+        if not hit.any():
             _no_roads(path, mode, clipped=True)
+        xy, line = _keep_lines(xy, line, hit)
+        feature = feature[hit]
+    n = len(feature)
 
-    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
-    class_col = _find_column(columns, CLASS_COLUMNS)
-    speed_col = _find_column(columns, SPEED_COLUMNS)
-    oneway_col = _find_column(columns, ONEWAY_COLUMNS)
-    tag_cols = {
-        _TAG_NAMES.get(name, name): col
-        for name in TAG_COLUMNS
-        if (col := _find_column(columns, (name,))) is not None
-    }
-    separated_cols = [c for name in SEPARATED_COLUMNS if (c := _find_column(columns, (name,)))]
-    layer_col = _find_column(columns, ("layer",))
-    if class_col is None:
+    if cols.klass is None:
         kph = walk_kph if mode == "walk" else table.default_kph
         notes.append(f"line layer had no class column: default speed {kph:g} km/h")
     else:
-        notes.append(f"road class from column {class_col!r}")
-    if speed_col is not None and mode == "drive":
-        notes.append(f"speed from column {speed_col!r} where it holds a speed")
+        notes.append(f"road class from column {cols.klass!r}")
+    if cols.speed is not None and mode == "drive":
+        notes.append(f"speed from column {cols.speed!r} where it holds a speed")
 
-    records = frame.drop(columns=frame.geometry.name).to_dict("records")
-    verdicts: list[tuple[float, float, int] | None] = []
-    separated = np.zeros(len(records), dtype=bool)
-    for i, row in enumerate(records):
-        tags: dict[str, str | None] = {k: _cell(row[c]) for k, c in tag_cols.items()}
-        tags["highway"] = _cell(row[class_col]) if class_col else None
-        tags["maxspeed"] = _cell(row[speed_col]) if speed_col else None
-        tags["oneway"] = _cell(row[oneway_col]) if oneway_col else None
-        verdicts.append(classify(tags.get, mode, table, walk_kph, known_classes_only=False))
-        cls = fold_class(tags["highway"] or "")
-        separated[i] = (
-            cls in {"motorway", "motorway_link"}
-            or "高速" in cls
-            or any(_fold(_cell(row[c])) in _TRUTHY for c in separated_cols)
-            or (layer_col is not None and _fold(_cell(row[layer_col])) not in {"", "0"})
-        )
-    usable = np.array([vd is not None for vd in verdicts], dtype=bool)
+    cells = {c: _cells(lines.attributes[c]).take(feature) for c in cols.names()}
+    tags: dict[str, TagColumn] = {k: cells[c] for k, c in cols.tags.items()}
+    for key, col in (("highway", cols.klass), ("maxspeed", cols.speed), ("oneway", cols.oneway)):
+        tags[key] = cells[col] if col is not None else absent(n)
+    verdicts = classify_columns(tags, n, mode, table, walk_kph, known_classes_only=False)
+    usable = verdicts.usable
     if not usable.any():
         _no_roads(path, mode, clipped=region is not None)
-    frame = frame[usable].reset_index(drop=True)
-    kept = [vd for vd in verdicts if vd is not None]
-    separated = separated[usable]
+    separated = _separated(cols, cells, n)[usable]
+    xy, line = _keep_lines(xy, line, usable)
 
-    bounds = frame.total_bounds
-    crs = utm_crs(float(bounds[0] + bounds[2]) / 2, float(bounds[1] + bounds[3]) / 2)
-    metric = frame.to_crs(crs)
-    coords, index = shapely.get_coordinates(np.asarray(metric.geometry.values), return_index=True)
-    splits = np.flatnonzero(np.diff(index)) + 1
-    line_coords = np.split(coords, splits)
-    noded, stats = _lines.node_lines(line_coords, separated, snap_m)
-    x, y, u, v, seg_line = _lines.vertices_to_segments(noded)
-    ver = np.array(kept, dtype=np.float64).reshape(-1, 3)
+    lon_min, lat_min = xy.min(axis=0)
+    lon_max, lat_max = xy.max(axis=0)
+    crs = utm_crs(float(lon_min + lon_max) / 2, float(lat_min + lat_max) / 2)
+    mx, my = Transformer.from_crs(lonlat_crs, CRS.from_user_input(crs), always_xy=True).transform(
+        xy[:, 0], xy[:, 1]
+    )
+    noded_xy, noded_line, stats = _lines.node_lines(
+        np.column_stack([mx, my]), line, separated, snap_m
+    )
+    x, y, u, v, seg_line = _lines.vertices_to_segments(noded_xy, noded_line)
     lon, lat = to_lonlat(x, y, crs)
     labels = {
-        SRC_OWN: f"speed column {speed_col!r}",
-        SRC_CLASS: f"class column {class_col!r} by the class table",
+        SRC_OWN: f"speed column {cols.speed!r}",
+        SRC_CLASS: f"class column {cols.klass!r} by the class table",
         SRC_DEFAULT: "default speed",
     }
     return _Draft(
@@ -1055,9 +1215,9 @@ def _from_lines(
         lat=lat,
         u=u,
         v=v,
-        kph_f=ver[seg_line, 0],
-        kph_b=ver[seg_line, 1],
-        source=ver[seg_line, 2].astype(np.int8),
+        kph_f=verdicts.kph_f[usable][seg_line],
+        kph_b=verdicts.kph_b[usable][seg_line],
+        source=verdicts.source[usable][seg_line],
         crs=crs,
         x=x,
         y=y,
