@@ -20,12 +20,15 @@ later computation finite:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from geo.errors import InputError
+
+if TYPE_CHECKING:  # pandas only where a table is checked (a warm road load needs none)
+    import pandas as pd
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -186,6 +189,8 @@ def check_table(frame: pd.DataFrame, *, file: str) -> None:
     Coordinates and weights must be given; a capacity may be empty. Rows are
     named by their 1-based position in the table.
     """
+    import pandas as pd
+
     for column, bound in TABLE_COLUMNS.items():
         if column in frame:
             values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)

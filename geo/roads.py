@@ -70,7 +70,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import osmium
 import shapely
 from pyproj import CRS, Transformer
 from scipy.sparse import coo_matrix
@@ -812,6 +811,8 @@ def _no_roads(path: Path, mode: Mode, *, clipped: bool) -> None:
 def _from_osm(
     path: Path, mode: Mode, table: SpeedTable, walk_kph: float, region: _Region | None
 ) -> _Draft:
+    import osmium
+
     from geo import _osm  # pyosmium only for OSM files
 
     def decide(tags: Mapping[str, TagColumn], n: int) -> Verdicts:
