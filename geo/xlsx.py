@@ -82,18 +82,18 @@ def check_archive(data: bytes, source: str) -> None:
         if info.file_size > limits.RATIO_FLOOR_BYTES and ratio > limits.MAX_INFLATE_RATIO:
             raise limits.over_limit(
                 f"部件 {info.filename} 的压缩比为 {ratio:,.0f}:1（解压后 "
-                f"{info.file_size / 1e6:,.0f} MB），超过上限 {limits.MAX_INFLATE_RATIO}:1，"
+                f"{info.file_size / 1e6:,.1f} MB），超过上限 {limits.MAX_INFLATE_RATIO}:1，"
                 "像是压缩炸弹",
-                f"part {info.filename!r} is compressed {ratio:,.0f}:1 ({info.file_size / 1e6:,.0f} "
+                f"part {info.filename!r} is compressed {ratio:,.0f}:1 ({info.file_size / 1e6:,.1f} "
                 f"MB unpacked), over the limit of {limits.MAX_INFLATE_RATIO}:1; it looks like a "
                 "zip bomb",
                 file=source,
             )
     if total > limits.MAX_UNPACKED_BYTES:
         raise limits.over_limit(
-            f"解压后为 {total / 1e6:,.0f} MB，超过上限 {limits.MAX_UNPACKED_BYTES / 1e6:,.0f} MB",
-            f"unpacks to {total / 1e6:,.0f} MB, over the limit of "
-            f"{limits.MAX_UNPACKED_BYTES / 1e6:,.0f} MB",
+            f"解压后为 {total / 1e6:,.1f} MB，超过上限 {limits.MAX_UNPACKED_BYTES / 1e6:,.1f} MB",
+            f"unpacks to {total / 1e6:,.1f} MB, over the limit of "
+            f"{limits.MAX_UNPACKED_BYTES / 1e6:,.1f} MB",
             file=source,
         )
 
@@ -175,12 +175,13 @@ class _Stream:
     ) -> NoReturn:
         raise limits.over_limit(zh, en, file=self.source, sheet=self.title, row=row, column=column)
 
-    def _corrupt(self, zh: str, en: str) -> NoReturn:
+    def _corrupt(self, zh: str, en: str, row: int | None = None) -> NoReturn:
+        row = row or self.row or None
         raise SiteImportError(
-            f"工作表“{self.title}”第 {self.row} 行：{zh}，文件可能已损坏",
-            f"worksheet {self.title!r}, row {self.row}: {en}; the file may be damaged",
+            f"工作表“{self.title}”：{zh}，文件可能已损坏",
+            f"worksheet {self.title!r}: {en}; the file may be damaged",
             file=self.source,
-            row=self.row or None,
+            row=row,
         )
 
     # ---------------------------------------------------------------- expat handlers
@@ -248,8 +249,11 @@ class _Stream:
             self._corrupt(f"行号 {number!r} 无效", f"row number {number!r} is not valid")
         if row <= self.row or row > EXCEL_MAX_ROWS:
             self._corrupt(
-                f"行号 {row} 不在递增顺序中或超出 Excel 的 {EXCEL_MAX_ROWS:,} 行",
-                f"row number {row} is out of order or beyond Excel's {EXCEL_MAX_ROWS:,} rows",
+                f"行号 {row} 排在第 {self.row} 行之后（行号须递增）或超出 Excel 的 "
+                f"{EXCEL_MAX_ROWS:,} 行",
+                f"row number {row} comes after row {self.row} (rows must be in order) or is "
+                f"beyond Excel's {EXCEL_MAX_ROWS:,} rows",
+                row=row,
             )
         self.row, self.col, self.in_row = row, 0, True
         self.row_hidden = attrs.get("hidden") in ("1", "true")

@@ -119,20 +119,34 @@ def _letters(index: int) -> str:
 
 
 def wide_xlsx(path: Path, columns: int = 16_384, rows: int = 20) -> Path:
-    """``rows`` rows that each fill ``columns`` columns (16,384 is Excel's widest)."""
+    """A header ``name, kind, level, lon, lat, c6, ...`` and ``rows`` sites, all
+    ``columns`` wide (16,384 is Excel's widest)."""
     letters = [_letters(i) for i in range(columns)]
-    chunks = [(SHEET_HEAD, 1)]
-    for r in range(1, rows + 1):
-        cells = "".join(f'<c r="{col}{r}"><v>{i}</v></c>' for i, col in enumerate(letters))
+    site = ["name", "kind", "level", "lon", "lat"]
+    head = "".join(
+        f'<c r="{col}1" t="inlineStr"><is><t>{name}</t></is></c>'
+        for col, name in zip(
+            letters, [*site, *(f"c{i + 1}" for i in range(5, columns))], strict=True
+        )
+    )
+    chunks = [(SHEET_HEAD + f'<row r="1">{head}</row>'.encode(), 1)]
+    for r in range(2, rows + 2):
+        text = (f"站{r}", "service_center", "township")
+        cells = "".join(
+            f'<c r="{col}{r}" t="inlineStr"><is><t>{t}</t></is></c>'
+            for col, t in zip(letters, text, strict=False)
+        )
+        cells += f'<c r="D{r}"><v>117.6</v></c><c r="E{r}"><v>26.2</v></c>'
+        cells += "".join(f'<c r="{col}{r}"><v>{i}</v></c>' for i, col in enumerate(letters[5:]))
         chunks.append((f'<row r="{r}">{cells}</row>'.encode(), 1))
     chunks.append((SHEET_TAIL, 1))
     return write_xlsx(path, chunks)
 
 
 def wide_csv(path: Path, columns: int = 1_000_000) -> Path:
-    """A CSV whose header has ``columns`` columns, and one row."""
-    header = ",".join(f"c{i}" for i in range(columns))
-    path.write_text(header + "\n" + ",".join(["1"] * 3) + "\n", encoding="utf-8")
+    """A CSV whose header ``name, lon, lat, c4, ...`` has ``columns`` columns, and one row."""
+    header = ",".join(["name", "lon", "lat", *(f"c{i + 1}" for i in range(3, columns))])
+    path.write_text(header + "\na,117.6,26.2\n", encoding="utf-8")
     return path
 
 
