@@ -16,7 +16,7 @@ from geo.errors import SiteImportError
 
 #: bytes of a table file as given (CSV, TSV or XLSX)
 MAX_FILE_BYTES = 100 * 1024 * 1024
-#: rows from the header to the last row of data, blank rows between included
+#: rows below the header, blank ones included (not an XLSX sheet's empty rows after its data)
 MAX_ROWS = 500_000
 #: columns holding a value; a planner's table has tens, Excel allows 16,384
 MAX_COLUMNS = 1_000

@@ -219,11 +219,12 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
                     continue
                 header, header_row = tuple(row), start
                 continue
+            # blank lines count too: a few megabytes of line ends are millions of rows
+            if len(records) + len(blank) >= limits.MAX_ROWS:
+                raise limits.too_many_rows(header_row, file=source, row=start)
             if not row or all(not c.strip() for c in row):
                 blank.append(start)
                 continue
-            if len(records) + len(blank) >= limits.MAX_ROWS:
-                raise limits.too_many_rows(header_row, file=source, row=start)
             records.append((start, tuple(_clean_cell(c) for c in row)))
     except csv.Error as exc:
         raise SiteImportError(

@@ -150,6 +150,13 @@ def wide_csv(path: Path, columns: int = 1_000_000) -> Path:
     return path
 
 
+def blank_lines_csv(path: Path, lines: int = 3_000_000) -> Path:
+    """A header, one site, then ``lines`` empty lines (3 MB for three million)."""
+    site = "name,kind,level,lon,lat\na,service_center,township,117.6,26.2\n"
+    path.write_text(site + "\n" * lines, encoding="utf-8")
+    return path
+
+
 def cost_matrix_csv(
     path: Path, origins: list[str], candidates: int, per_candidate: int = 3, seed: int = 0
 ) -> Path:

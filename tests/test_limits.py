@@ -160,15 +160,27 @@ def test_hostile_xlsx_refused_at_a_named_limit_within_the_ceiling(
         assert word in err
 
 
+CSV_CASES = {
+    # a header of a million columns: refused on its line, before any table is built
+    "columns": (hostile.wide_csv, ["1,000,000 columns on line 1", "limit of 1,000"]),
+    # 3 MB of line ends after a site: three million blank rows (each was a warning: 1.3 GB)
+    "blank lines": (hostile.blank_lines_csv, ["row 500002", "more than 500,000 rows"]),
+}
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_csv_header_of_a_million_columns_refused_within_the_ceiling(
-    baseline: dict[str, int], tmp_path: Path
+@pytest.mark.parametrize("case", sorted(CSV_CASES))
+def test_hostile_csv_refused_at_a_named_limit_within_the_ceiling(
+    case: str, baseline: dict[str, int], tmp_path: Path
 ) -> None:
-    path = hostile.wide_csv(tmp_path / "wide.csv")
+    make, words = CSV_CASES[case]
+    path = make(tmp_path / "hostile.csv")
     code, err = check_within(baseline["import"], ["import", str(path)])
     assert code == 2
-    assert "1,000,000 columns on line 1" in err and "limit of 1,000" in err and "上限" in err
+    assert str(path) in err and "上限" in err
+    for word in words:
+        assert word in err
 
 
 @pytest.mark.slow
@@ -250,6 +262,12 @@ def test_rows_columns_and_cells_limits_name_file_sheet_and_limit(
     with pytest.raises(SiteImportError, match="6 columns on line 1, over the limit of 5"):
         import_sites(csv, name="cols.csv")
     monkeypatch.setattr(limits, "MAX_COLUMNS", 1_000)
+    monkeypatch.setattr(limits, "MAX_ROWS", 4)
+    one_site = b"\n".join(csv.split(b"\n")[:2])
+    with pytest.raises(SiteImportError, match="more than 4 rows") as err:
+        import_sites(one_site + b"\n" * 9, name="blank.csv")
+    assert err.value.row == 6  # lines 2-5, one site and three blank lines, are the limit
+    monkeypatch.setattr(limits, "MAX_ROWS", 500_000)
     monkeypatch.setattr(limits, "MAX_CELLS", 20)
     for name, blob in (("cells.xlsx", data), ("cells.csv", csv)):
         with pytest.raises(SiteImportError, match="more than 20 cells") as err:
