@@ -9,9 +9,10 @@ sheet's XML is fed to expat a megabyte at a time and only the cells that hold
 a value are kept, so that rows, columns, cells and the text of one cell are
 counted as they arrive and a file over a limit is refused at that point.
 
-openpyxl still reads the workbook's small parts (sheet names, shared strings,
-number formats for dates) in its read-only mode, with defusedxml; the sheet
-itself never has a DTD, and one is refused, so no entity can expand.
+openpyxl's reader still reads the workbook's other parts (sheet names, shared
+strings, number formats for dates), with defusedxml, and its helpers turn
+dates, shared formulas and column letters into values; the sheet itself never
+has a DTD, and one is refused, so no entity can expand.
 Merged ranges (listed after the cells) are applied once the rows are read:
 the top-left value is copied into every cell of the range, as Excel shows it.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, NoReturn
 from xml.parsers import expat
@@ -33,11 +35,6 @@ _MAIN = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "http://purl.oclc.org/ooxml/spreadsheetml/main",
 )
-_TAGS = {
-    f"{ns} {tag}": tag
-    for ns in _MAIN
-    for tag in ("row", "c", "v", "f", "is", "t", "rPh", "mergeCell")
-}
 
 
 def xlsx_cell(value: object) -> str | None:
@@ -117,12 +114,97 @@ class Sheet:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
-class _Stream:
+class _Handlers:
+    """expat handlers by element name, and the text of the element being read.
+
+    ``starts`` and ``ends`` map qualified names (namespace, a space, local name)
+    to handlers; text is collected only while ``text`` is a list, and refused
+    beyond :data:`geo.limits.MAX_CELL_CHARS` characters.
+    """
+
+    def __init__(self) -> None:
+        self.starts: dict[str, Callable[[dict[str, str]], None]] = {}
+        self.ends: dict[str, Callable[[], None]] = {}
+        self.text: list[str] | None = None
+        self.text_len = 0
+        # the runs of a rich-text string (<si> or <is>): its <t>, except phonetic guides
+        self.runs: list[str] | None = None
+        self.phonetic = 0
+
+    @staticmethod
+    def named(handlers: dict[str, Any]) -> dict[str, Any]:
+        """Handlers keyed by the qualified names of both spreadsheet namespaces."""
+        return {f"{ns} {tag}": h for ns in _MAIN for tag, h in handlers.items()}
+
+    def characters(self, data: str) -> None:
+        if self.text is None:
+            return
+        self.text_len += len(data)
+        if self.text_len > limits.MAX_CELL_CHARS:
+            self.too_long()
+        self.text.append(data)
+
+    def too_long(self) -> NoReturn:
+        raise NotImplementedError
+
+    def _run(self, attrs: dict[str, str]) -> None:
+        if self.runs is not None and not self.phonetic:
+            self.text = []
+
+    def _run_end(self) -> None:
+        if self.text is not None and self.runs is not None:
+            self.runs.append("".join(self.text))
+            self.text = None
+
+    def _phonetic(self, attrs: dict[str, str]) -> None:
+        self.phonetic += 1
+
+    def _phonetic_end(self) -> None:
+        self.phonetic -= 1
+
+
+class _SharedStrings(_Handlers):
+    """The workbook's table of shared strings, as openpyxl reads it, counted as it grows."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+        self.strings: list[str] = []
+        self.starts = self.named({"si": self._si, "t": self._run, "rPh": self._phonetic})
+        self.ends = self.named({"si": self._si_end, "t": self._run_end, "rPh": self._phonetic_end})
+
+    def too_long(self) -> NoReturn:
+        raise limits.over_limit(
+            f"第 {len(self.strings) + 1:,} 个共享字符串超过 {limits.MAX_CELL_CHARS:,} 个字符"
+            "（Excel 的上限）",
+            f"has a shared string (number {len(self.strings) + 1:,}) of more than "
+            f"{limits.MAX_CELL_CHARS:,} characters (Excel's own limit)",
+            file=self.source,
+        )
+
+    def _si(self, attrs: dict[str, str]) -> None:
+        self.runs, self.text_len = [], 0
+
+    def _si_end(self) -> None:
+        if self.runs is None:
+            return
+        self.strings.append("".join(self.runs).replace("x005F_", ""))
+        self.runs = self.text = None
+        if len(self.strings) > limits.MAX_CELLS:
+            raise limits.over_limit(
+                f"共享字符串超过 {limits.MAX_CELLS:,} 个（单元格数的上限）",
+                f"has more than {limits.MAX_CELLS:,} shared strings (the limit on cells)",
+                file=self.source,
+            )
+
+
+class _Stream(_Handlers):
     """expat handlers that turn a sheet's XML into rows of text, counting as they go."""
 
-    def __init__(self, book: Any, shared: Any, title: str, source: str) -> None:
+    def __init__(self, book: Any, shared: list[str], title: str, source: str) -> None:
         from openpyxl.utils.cell import column_index_from_string, range_boundaries
 
+        super().__init__()
         self.column_index = column_index_from_string
         self.range_boundaries = range_boundaries
         self.shared = shared
@@ -139,22 +221,19 @@ class _Stream:
         self.width = self.cells_read = self.row = self.col = 0
         self.in_row = self.row_hidden = self.in_cell = False
         self.row_cells: dict[int, str] = {}
-        # the cell being read: type, style, reference, <v>, <f> and its attributes, <is> runs
+        # the cell being read: type, style, reference, <v>, <f> and its attributes (<is>: runs)
         self.c_type, self.c_style, self.c_ref = "n", "", ""
         self.v: str | None = None
         self.f: str | None = None
         self.f_attrs: dict[str, str] | None = None
-        self.inline: list[str] | None = None
-        self.text: list[str] | None = None
-        self.text_len = self.phonetic = 0
         starts = {
             "row": self._row_start,
             "c": self._cell_start,
             "v": self._text_start,
             "f": self._formula_start,
             "is": self._inline_start,
-            "t": self._run_start,
-            "rPh": self._phonetic_start,
+            "t": self._run,
+            "rPh": self._phonetic,
             "mergeCell": self._merge_start,
         }
         ends = {
@@ -165,8 +244,7 @@ class _Stream:
             "t": self._run_end,
             "rPh": self._phonetic_end,
         }
-        self.starts = {f"{ns} {tag}": h for ns in _MAIN for tag, h in starts.items()}
-        self.ends = {f"{ns} {tag}": h for ns in _MAIN for tag, h in ends.items()}
+        self.starts, self.ends = self.named(starts), self.named(ends)
 
     # ---------------------------------------------------------------- refusals
 
@@ -186,19 +264,13 @@ class _Stream:
 
     # ---------------------------------------------------------------- expat handlers
 
-    def characters(self, data: str) -> None:
-        if self.text is None:
-            return
-        self.text_len += len(data)
-        if self.text_len > limits.MAX_CELL_CHARS:
-            self._over(
-                f"第 {self.row} 行有一个单元格超过 {limits.MAX_CELL_CHARS:,} 个字符"
-                "（Excel 的上限）",
-                f"has a cell of more than {limits.MAX_CELL_CHARS:,} characters on row {self.row} "
-                "(Excel's own limit)",
-                row=self.row,
-            )
-        self.text.append(data)
+    def too_long(self) -> NoReturn:
+        self._over(
+            f"第 {self.row} 行有一个单元格超过 {limits.MAX_CELL_CHARS:,} 个字符（Excel 的上限）",
+            f"has a cell of more than {limits.MAX_CELL_CHARS:,} characters on row {self.row} "
+            "(Excel's own limit)",
+            row=self.row,
+        )
 
     def _text_start(self, attrs: dict[str, str]) -> None:
         if self.in_cell:
@@ -210,17 +282,7 @@ class _Stream:
 
     def _inline_start(self, attrs: dict[str, str]) -> None:
         if self.in_cell:
-            self.inline = []
-
-    def _run_start(self, attrs: dict[str, str]) -> None:
-        if self.inline is not None and not self.phonetic:
-            self.text = []
-
-    def _phonetic_start(self, attrs: dict[str, str]) -> None:
-        self.phonetic += 1
-
-    def _phonetic_end(self) -> None:
-        self.phonetic -= 1
+            self.runs = []
 
     def _value_end(self) -> None:
         if self.text is not None:
@@ -229,11 +291,6 @@ class _Stream:
     def _formula_end(self) -> None:
         if self.text is not None:
             self.f, self.text = "".join(self.text), None
-
-    def _run_end(self) -> None:
-        if self.text is not None and self.inline is not None:
-            self.inline.append("".join(self.text))
-            self.text = None
 
     def _merge_start(self, attrs: dict[str, str]) -> None:
         if not self.in_cell:
@@ -293,7 +350,7 @@ class _Stream:
             raise limits.too_many_cells(file=self.source, sheet=self.title, row=self.row)
         self.in_cell, self.text_len = True, 0
         self.c_type, self.c_style, self.c_ref = attrs.get("t", "n"), attrs.get("s", ""), ref
-        self.v = self.f = self.f_attrs = self.inline = None
+        self.v = self.f = self.f_attrs = self.runs = None
 
     def _cell_end(self) -> None:
         if not self.in_cell:
@@ -334,7 +391,7 @@ class _Stream:
         """The cell's value as openpyxl gives it (cached results for formulas)."""
         kind = self.c_type
         if kind == "inlineStr":
-            return None if self.inline is None else "".join(self.inline)
+            return None if self.runs is None else "".join(self.runs)
         raw = self.v
         if not raw:
             return None
@@ -443,7 +500,7 @@ def _refuse_dtd(*_args: object) -> NoReturn:
     raise ValueError("a DTD or entity declaration in a worksheet")
 
 
-def _stream(src: IO[bytes], handler: _Stream) -> None:
+def _stream(src: IO[bytes], handler: _Handlers) -> None:
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartDoctypeDeclHandler = _refuse_dtd
     parser.EntityDeclHandler = _refuse_dtd
@@ -474,10 +531,13 @@ def read_sheet(data: bytes, *, source: str, sheet: str | None = None) -> tuple[S
 
     The workbook's parts are read with openpyxl's reader, step by step rather
     than by ``load_workbook``: in read-only mode that parses every sheet once
-    at load to find its stored size, and a sheet without one in full.
+    at load to find its stored size (a sheet without one in full), and it
+    keeps every shared string's XML element until the table is read. The
+    shared strings and the sheet are streamed here instead, and counted.
     """
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.xml.constants import SHARED_STRINGS
 
     check_archive(data, source)
     try:
@@ -487,7 +547,6 @@ def read_sheet(data: bytes, *, source: str, sheet: str | None = None) -> tuple[S
     try:
         try:
             reader.read_manifest()
-            reader.read_strings()
             reader.read_workbook()
             apply_stylesheet(reader.archive, reader.wb)
             found = [
@@ -522,8 +581,13 @@ def read_sheet(data: bytes, *, source: str, sheet: str | None = None) -> tuple[S
             raise SiteImportError(
                 f"工作表 {title!r} 不是数据表", f"sheet {title!r} holds no cells", file=source
             )
-        handler = _Stream(reader.wb, reader.shared_strings, title, source)
+        shared = _SharedStrings(source)
+        handler = _Stream(reader.wb, shared.strings, title, source)
+        table = reader.package.find(SHARED_STRINGS)
         try:
+            if table is not None:
+                with reader.archive.open(table.PartName[1:]) as src:
+                    _stream(src, shared)
             with reader.archive.open(path) as src:
                 _stream(src, handler)
         except SiteImportError:

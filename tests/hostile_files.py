@@ -63,9 +63,25 @@ def _deflate(pieces: Iterable[tuple[bytes, int]]) -> tuple[bytes, int, int]:
     return b"".join(out), crc, size
 
 
-def write_xlsx(path: Path, sheet: Iterable[tuple[bytes, int]]) -> Path:
-    """A one-sheet XLSX whose sheet XML is the concatenation of ``unit * count`` pieces."""
-    members = [(n, *_deflate([(t.encode(), 1)])) for n, t in _PARTS.items()]
+def write_xlsx(
+    path: Path, sheet: Iterable[tuple[bytes, int]], shared_strings: str | None = None
+) -> Path:
+    """A one-sheet XLSX whose sheet XML is the concatenation of ``unit * count`` pieces
+    (and a shared-strings part with the given XML)."""
+    parts = dict(_PARTS)
+    if shared_strings is not None:
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            "</Types>",
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_CT}.sharedStrings+xml"/>'
+            "</Types>",
+        )
+        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+            "</Relationships>",
+            f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>",
+        )
+        parts["xl/sharedStrings.xml"] = shared_strings
+    members = [(n, *_deflate([(t.encode(), 1)])) for n, t in parts.items()]
     members.append(("xl/worksheets/sheet1.xml", *_deflate(sheet)))
     local, central = bytearray(), bytearray()
     for name, data, crc, size in members:

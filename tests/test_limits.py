@@ -338,3 +338,57 @@ def test_overlapping_merged_ranges_cannot_multiply_the_work(
     monkeypatch.setattr(limits, "MAX_CELLS", 40)
     with pytest.raises(SiteImportError, match="merged ranges covering more than 40 cells"):
         import_sites(xlsx_bytes([HEAD, site(1)], merges=("A2:F9",)), name="m.xlsx")
+
+
+def test_streamed_sheet_reads_what_openpyxl_reads(tmp_path: Path) -> None:
+    """Rich-text and phonetic shared strings, inline strings, booleans, errors, dates,
+    cached formula results and cells without a reference: the streaming reader gives
+    the values openpyxl's own full reader gives (as import text)."""
+    from geo.textio import read_xlsx
+    from geo.xlsx import xlsx_cell
+
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    shared = (
+        f"<sst {ns}><si><t>名称</t></si><si><r><t>甲</t></r><r><t>站</t></r>"
+        '<rPh sb="0" eb="1"><t>jia</t></rPh></si><si><t xml:space="preserve"> 乙 </t></si></sst>'
+    )
+    rows = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>lon</t></is></c>'
+        '<c r="C1" t="inlineStr"><is><r><t>la</t></r><r><t>t</t></r></is></c></row>'
+        '<row r="3"><c r="A3" t="s"><v>1</v></c><c><v>117.5</v></c><c><v>2.6E1</v></c>'
+        '<c t="b"><v>1</v></c><c t="e"><v>#N/A</v></c><c><f>B3*2</f><v>235</v></c></row>'
+        '<row r="4" hidden="1"><c r="A4" t="s"><v>2</v></c><c r="B4" t="str"><f>"x"</f>'
+        '<v>text</v></c><c r="C4"><v></v></c><c r="F4" t="d"><v>2024-03-01T00:00:00</v></c></row>'
+    )
+    path = hostile.write_xlsx(
+        tmp_path / "mixed.xlsx",
+        [(hostile.SHEET_HEAD + rows.encode() + hostile.SHEET_TAIL, 1)],
+        shared_strings=shared,
+    )
+    expected = [
+        (r[0].row, tuple(xlsx_cell(c.value) for c in r))
+        for r in openpyxl.load_workbook(path, data_only=True).active.iter_rows()
+        if any(xlsx_cell(c.value) is not None for c in r)
+    ]
+    table = read_xlsx(path.read_bytes(), source="mixed.xlsx")
+    assert [(table.header_row, tuple(h or None for h in table.header)), *table.records] == expected
+    assert table.blank_rows == (2,) and table.hidden_rows == (4,)
+
+
+def test_shared_strings_are_counted_as_they_are_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    shared = f"<sst {ns}>" + "".join(f"<si><t>s{i}</t></si>" for i in range(30)) + "</sst>"
+    row = b'<row r="1"><c r="A1" t="s"><v>29</v></c></row>'
+    path = hostile.write_xlsx(
+        tmp_path / "sst.xlsx",
+        [(hostile.SHEET_HEAD + row + hostile.SHEET_TAIL, 1)],
+        shared_strings=shared,
+    )
+    from geo.textio import read_xlsx
+
+    assert read_xlsx(path.read_bytes(), source="sst.xlsx").header == ("s29",)
+    monkeypatch.setattr(limits, "MAX_CELLS", 20)
+    with pytest.raises(SiteImportError, match="more than 20 shared strings"):
+        read_xlsx(path.read_bytes(), source="sst.xlsx")
