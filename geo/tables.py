@@ -19,10 +19,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import bounds, coords
+from geo import bounds, coords, limits
 from geo.errors import SiteImportError
 from geo.numbers import parse_coordinate, parse_lonlat_pair, parse_number
-from geo.textio import RawTable, read_table
+from geo.textio import RawTable, read_table, too_large
 from geo.vocab import Vocabulary, bracket_note, load_vocabulary, normalise_key
 
 TableKind = Literal["sites", "demand"]
@@ -324,36 +324,36 @@ def map_columns(
 
     The best-ranked synonym wins; two columns tied at the best rank are an error.
     """
+    header = list(header)
     keys = [normalise_key(h) for h in header]
-    stripped = [_strip_crs(k) for k in keys]
+    # each column under its key, and under its key without a coordinate-system word:
+    # one pass over the header, then one look-up per synonym
+    where: dict[str, list[int]] = {}
+    for idx, key in enumerate(keys):
+        where.setdefault(key, []).append(idx)
+        if (bare := _strip_crs(key)) != key:
+            where.setdefault(bare, []).append(idx)
     out: dict[str, int] = {}
     taken: set[int] = set()
     for name in fields:
-        synonyms = vocabulary.columns.get(name, ())
-        best: tuple[int, list[int]] | None = None
-        for idx in range(len(keys)):
-            if idx in taken:
-                continue
-            for rank, syn in enumerate(synonyms):
-                if syn in (keys[idx], stripped[idx]):
-                    if best is None or rank < best[0]:
-                        best = (rank, [idx])
-                    elif rank == best[0]:
-                        best[1].append(idx)
-                    break
-        if best is None:
+        best: list[int] = []
+        for syn in vocabulary.columns.get(name, ()):
+            best = sorted({i for i in where.get(syn, ()) if i not in taken})
+            if best:
+                break
+        if not best:
             continue
-        if len(best[1]) > 1:
-            cols = ", ".join(f"{list(header)[i]!r} ({column_letter(i)})" for i in best[1])
+        if len(best) > 1:
+            cols = ", ".join(f"{header[i]!r} ({column_letter(i)})" for i in best)
             raise _input_error(
                 "ambiguous_column",
                 file=source,
-                column=list(header)[best[1][0]],
+                column=header[best[0]],
                 value=name,
                 columns=cols,
             )
-        out[name] = best[1][0]
-        taken.add(best[1][0])
+        out[name] = best[0]
+        taken.add(best[0])
     return out
 
 
@@ -557,14 +557,8 @@ def import_table(
         try:
             path = Path(source)
             size = path.stat().st_size
-            from geo.textio import MAX_FILE_BYTES
-
-            if size > MAX_FILE_BYTES:
-                raise SiteImportError(
-                    f"文件过大（{size / 1e6:.1f} MB）",
-                    f"file too large ({size / 1e6:.1f} MB)",
-                    file=label,
-                )
+            if size > limits.MAX_FILE_BYTES:
+                raise too_large(size, label)
             data = path.read_bytes()
         except OSError as exc:
             raise SiteImportError(
@@ -1008,19 +1002,20 @@ def _assign_ids(rows: list[dict[str, Any]], id_field: str, out: _Collector, colu
             out.warn(rec["source_row"], column, "missing_id", value=candidate)
 
 
+def _column_values(rows: list[dict[str, Any]], name: str) -> pd.Series:
+    """One column of the imported records: numbers as float64, text as objects (None if blank)."""
+    values = pd.Series([r.get(name) for r in rows], dtype=object)
+    if name in ("capacity", "weight", "lon", "lat"):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    return values.astype("int64") if name == "source_row" else values
+
+
 def _to_frame(
     rows: list[dict[str, Any]], table_kind: TableKind, declared: str, extras: list[str]
 ) -> gpd.GeoDataFrame:
     canonical = [*SITE_COLUMNS, "grade"] if table_kind == "sites" else list(DEMAND_COLUMNS)
     columns = [*canonical, *extras, "source_row"]
-    frame = pd.DataFrame(rows, columns=columns)
-    text_cols = [c for c in columns if c not in ("capacity", "weight", "lon", "lat", "source_row")]
-    for c in text_cols:
-        frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
-    for c in ("capacity", "weight"):
-        if c in frame:
-            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
-    frame["source_row"] = frame["source_row"].astype("int64")
+    frame = pd.DataFrame({c: _column_values(rows, c) for c in columns}, columns=columns)
     lon = frame["lon"].to_numpy(dtype="float64")
     lat = frame["lat"].to_numpy(dtype="float64")
     if declared != "wgs84" and len(frame):

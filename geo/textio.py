@@ -11,16 +11,14 @@ import codecs
 import csv
 import dataclasses
 import io
-import itertools
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from geo import limits
 from geo.errors import SiteImportError
 from geo.safe import CSV_MARKER, unneutralise
+from geo.xlsx import read_sheet
 
-MAX_FILE_BYTES = 100 * 1024 * 1024
-MAX_ROWS = 500_000
 _DELIMITERS = (",", ";", "\t")
 #: the encodings named in messages (any Python text encoding is accepted)
 TEXT_ENCODINGS = "auto, utf-8, utf-8-sig, gb18030, gbk, gb2312, big5, utf-16"
@@ -64,6 +62,16 @@ class RawTable:
     #: the worksheet read (XLSX) and the names of all worksheets
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
+
+
+def too_large(size: int, source: str) -> SiteImportError:
+    """The refusal of a file over :data:`geo.limits.MAX_FILE_BYTES`."""
+    top = limits.MAX_FILE_BYTES / 1e6
+    return SiteImportError(
+        f"文件过大（{size / 1e6:.1f} MB，上限 {top:.0f} MB）",
+        f"file too large ({size / 1e6:.1f} MB, limit {top:.0f} MB)",
+        file=source,
+    )
 
 
 def _line_of_offset(text: str, offset: int) -> int:
@@ -216,6 +224,7 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
     blank: list[int] = []
     problems: list[tuple[int, int, str]] = []
     next_line = 1
+    cells = 0
     try:
         for row in reader:
             start = next_line
@@ -225,21 +234,20 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
             )
             if problem:
                 problems.append((start, next_line - 1, problem))
+            cells += len(row)
+            if len(row) > limits.MAX_COLUMNS or cells > limits.MAX_CELLS:
+                row = _within_limits(row, cells, start, source)
             if header is None:
                 if not row or all(not c.strip() for c in row):
                     continue
                 header, header_row = tuple(row), start
                 continue
+            # blank lines count too: a few megabytes of line ends are millions of rows
+            if len(records) + len(blank) >= limits.MAX_ROWS:
+                raise limits.too_many_rows(header_row, file=source, row=start)
             if not row or all(not c.strip() for c in row):
                 blank.append(start)
                 continue
-            if len(records) >= MAX_ROWS:
-                raise SiteImportError(
-                    f"行数超过上限 {MAX_ROWS:,}，请拆分文件",
-                    f"more than {MAX_ROWS:,} rows; split the file",
-                    file=source,
-                    row=start,
-                )
             records.append((start, tuple(_clean_cell(c, restore) for c in row)))
     except csv.Error as exc:
         raise SiteImportError(
@@ -265,6 +273,27 @@ def parse_text(text: str, *, source: str = "", delimiter: str | None = None) -> 
     )
 
 
+def _within_limits(row: list[str], cells: int, line: int, source: str) -> list[str]:
+    """The row without its trailing empty fields, or the refusal of a file over a limit.
+
+    Checked on the fields as the CSV reader gives them, before any table is
+    built: a header of a million columns costs one pass over its line.
+    """
+    if cells > limits.MAX_CELLS:
+        raise limits.too_many_cells(file=source, row=line)
+    width = len(row)
+    while width and not row[width - 1].strip():
+        width -= 1
+    if width > limits.MAX_COLUMNS:
+        raise limits.over_limit(
+            f"第 {line} 行有 {width:,} 列，超过 {limits.MAX_COLUMNS:,} 列的上限",
+            f"has {width:,} columns on line {line}, over the limit of {limits.MAX_COLUMNS:,}",
+            file=source,
+            row=line,
+        )
+    return row[:width]
+
+
 def _quote_problem(row: list[str], raw_lines: list[str], delim: str) -> str | None:
     """``unclosed``, ``stray`` or None for one parsed record and its physical lines."""
     if not any('"' in ln for ln in raw_lines):
@@ -278,133 +307,36 @@ def _quote_problem(row: list[str], raw_lines: list[str], delim: str) -> str | No
     return None
 
 
-def _xlsx_cell(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = str(value)
-    return text if text.strip() else None
-
-
 def read_xlsx(data: bytes, *, source: str = "", sheet: str | None = None) -> RawTable:
-    """Read the first (or named) worksheet of an XLSX workbook.
+    """Read the first (or named) worksheet of an XLSX workbook (see :mod:`geo.xlsx`).
 
-    openpyxl parses with defusedxml when it is installed (it is a dependency),
-    so entity-expansion attacks in a hostile workbook are refused. Formulas are
-    read as their last computed values. The sheet is read in full (not
-    openpyxl's read-only mode, which trusts the sheet's stored size — wrong in
-    files from some tools — and cannot see merged cells): every merged range
-    gets its top-left value in each of its cells and is listed, and rows hidden
-    in Excel are listed.
+    Formulas are read as their last computed values (their text when never
+    computed, listed in ``formula_cells``); every merged range gets its
+    top-left value in each of its cells and is listed; rows hidden in Excel
+    are listed. The sheet's stored size is not trusted: every row is read.
     """
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-        formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+    ws, names = read_sheet(data, source=source, sheet=sheet)
+    if not ws.rows:
         raise SiteImportError(
-            f"不是有效的 XLSX 工作簿：{exc}", f"not a valid XLSX workbook: {exc}", file=source
-        ) from None
-    except Exception as exc:  # defusedxml and openpyxl raise many kinds
-        raise SiteImportError(
-            f"无法读取 XLSX 工作簿：{type(exc).__name__}",
-            f"cannot read XLSX workbook: {type(exc).__name__}: {exc}",
+            f"工作表 {ws.title!r} 没有表头",
+            f"worksheet {ws.title!r} has no header row",
             file=source,
-        ) from None
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise SiteImportError(
-                f"工作簿中没有工作表 {sheet!r}（有：{'、'.join(book.sheetnames)}）",
-                f"no worksheet named {sheet!r} (have {book.sheetnames})",
-                file=source,
-            )
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
-        if not hasattr(ws, "iter_rows"):  # a chart sheet
-            raise SiteImportError(
-                f"工作表 {ws.title!r} 不是数据表", f"sheet {ws.title!r} holds no cells", file=source
-            )
-        wf = formulas[ws.title]
-        wf.reset_dimensions()  # read-only mode: do not trust the stored size
-        merged: list[tuple[int, int, int, int]] = []
-        fill: dict[int, list[tuple[int, object]]] = {}  # row -> (column, value)
-        for rng in ws.merged_cells.ranges:
-            top = ws.cell(rng.min_row, rng.min_col).value
-            merged.append((rng.min_row, rng.min_col - 1, rng.max_row, rng.max_col - 1))
-            for r in range(rng.min_row, rng.max_row + 1):
-                fill.setdefault(r, []).extend(
-                    (c - 1, top) for c in range(rng.min_col, rng.max_col + 1)
-                )
-        hidden = [
-            r for r, dim in ws.row_dimensions.items() if getattr(dim, "hidden", False) and r >= 1
-        ]
-        header: tuple[str, ...] | None = None
-        header_row = 0
-        records: list[tuple[int, tuple[str | None, ...]]] = []
-        blank: list[int] = []
-        formula_cells: list[tuple[int, int]] = []
-        rows = itertools.zip_longest(
-            ws.iter_rows(values_only=True), wf.iter_rows(values_only=True), fillvalue=()
         )
-        for index, (values, raw_values) in enumerate(rows, start=1):
-            cells: list[str | None] = [_xlsx_cell(v) for v in values]
-            for c, value in fill.get(index, ()):
-                if c < len(cells):
-                    cells[c] = _xlsx_cell(value)
-            # A formula never calculated (e.g. written by a script) has no cached
-            # value: keep what the user typed, as text, rather than lose the cell.
-            for col, typed in enumerate(raw_values):
-                if (
-                    col < len(cells)
-                    and cells[col] is None
-                    and isinstance(typed, str)
-                    and typed.startswith("=")
-                ):
-                    cells[col] = typed
-                    formula_cells.append((index, col))
-            empty = all(c is None for c in cells)
-            if header is None:
-                if not empty:
-                    header, header_row = tuple(c or "" for c in cells), index
-                continue
-            if empty:
-                blank.append(index)
-                continue
-            if len(records) >= MAX_ROWS:
-                raise SiteImportError(
-                    f"行数超过上限 {MAX_ROWS:,}，请拆分文件",
-                    f"more than {MAX_ROWS:,} rows; split the file",
-                    file=source,
-                    row=index,
-                )
-            records.append((index, tuple(cells)))
-        names = tuple(book.sheetnames)
-        title = ws.title
-    finally:
-        book.close()
-        formulas.close()
-    if header is None:
-        raise SiteImportError(
-            f"工作表 {title!r} 没有表头", f"worksheet {title!r} has no header row", file=source
-        )
+    (header_row, header), *records = ws.rows
     # Trailing blank rows at the end of a sheet are formatting, not data.
     last = records[-1][0] if records else header_row
-    blank = [b for b in blank if b < last]
     return RawTable(
-        header,
+        tuple(c or "" for c in header),
         tuple(records),
         "xlsx",
         header_row,
         None,
-        tuple(blank),
-        tuple(formula_cells),
-        merged=tuple(merged),
-        hidden_rows=tuple(sorted(r for r in hidden if r <= last)),
-        sheet=title,
-        sheets=names,
+        tuple(ws.blank),
+        tuple(ws.formula_cells),
+        merged=tuple(ws.merged),
+        hidden_rows=tuple(r for r in ws.hidden if r <= last),
+        sheet=ws.title,
+        sheets=tuple(names),
     )
 
 
@@ -417,12 +349,8 @@ def read_table(
     sheet: str | None = None,
 ) -> RawTable:
     """Read CSV/TSV/TXT or XLSX bytes into a :class:`RawTable` (``sheet``: XLSX only)."""
-    if len(data) > MAX_FILE_BYTES:
-        raise SiteImportError(
-            f"文件过大（{len(data) / 1e6:.1f} MB，上限 {MAX_FILE_BYTES / 1e6:.0f} MB）",
-            f"file too large ({len(data) / 1e6:.1f} MB, limit {MAX_FILE_BYTES / 1e6:.0f} MB)",
-            file=source,
-        )
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise too_large(len(data), source)
     fmt = (file_format or Path(source).suffix.lstrip(".")).lower()
     if data.startswith(b"PK\x03\x04") or fmt in ("xlsx", "xlsm"):
         return read_xlsx(data, source=source, sheet=sheet)

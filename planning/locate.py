@@ -148,8 +148,8 @@ class Solution:
 # --------------------------------------------------------------------- reductions
 
 
-def _merge_rows(cover: sp.csr_matrix, weights: FloatArray) -> tuple[sp.csr_matrix, FloatArray]:
-    """Merge demand rows with identical coverage sets, summing their weights (exact).
+def _row_groups(cover: sp.csr_matrix) -> tuple[IntArray, IntArray]:
+    """Group rows with identical column sets: (group of each row, first row of each group).
 
     Rows are grouped by their length and two random 64-bit hashes of their
     column sets (wrapping sums, so equal rows always hash equal); every row is
@@ -158,8 +158,6 @@ def _merge_rows(cover: sp.csr_matrix, weights: FloatArray) -> tuple[sp.csr_matri
     their first row.
     """
     n_rows = cover.shape[0]
-    if n_rows == 0:
-        return cover, weights
     cover = cover.tocsr()
     cover.sort_indices()
     indptr, indices = cover.indptr, cover.indices
@@ -193,35 +191,84 @@ def _merge_rows(cover: sp.csr_matrix, weights: FloatArray) -> tuple[sp.csr_matri
         )
         first = np.full(len(uniq), n_rows, dtype=np.int64)
         np.minimum.at(first, group, np.arange(n_rows))
+    return group.astype(np.int64), first.astype(np.int64)
+
+
+def _merge_rows(cover: sp.csr_matrix, weights: FloatArray) -> tuple[sp.csr_matrix, FloatArray]:
+    """Merge demand rows with identical coverage sets, summing their weights (exact);
+    groups keep the order of their first row (see ``_row_groups``)."""
+    if cover.shape[0] == 0:
+        return cover, weights
+    group, first = _row_groups(cover)
     merged_w = np.bincount(group, weights=weights, minlength=len(first))
-    return cover[first], np.asarray(merged_w, dtype=np.float64)
+    return cover.tocsr()[first], np.asarray(merged_w, dtype=np.float64)
 
 
-def _dominated(cover: sp.csr_matrix, cost: FloatArray | None = None) -> BoolArray:
+#: pairs of candidates sharing a demand row that the dominance check may compare
+#: (about a second of work per 100 million); above it the check is skipped, with a note
+DOMINANCE_PAIRS = 200_000_000
+#: pairs compared at once: bounds the memory of the check (about 16 bytes a pair)
+DOMINANCE_BLOCK = 4_000_000
+DOMINANCE_SKIPPED_NOTE = (
+    "候选点太多且覆盖范围大量重叠，未做“被其他候选点完全覆盖”的精简（结果不变，求解可能更慢） / "
+    "too many heavily overlapping candidates to look for candidates covered by another "
+    "(the answer is the same; solving may be slower)"
+)
+
+
+def _dominated(cover: sp.csr_matrix, cost: FloatArray | None = None) -> tuple[BoolArray, bool]:
     """Candidates whose coverage set is inside another's (at no lower cost).
 
     Candidate ``j`` is dropped when some ``k`` covers every demand ``j`` covers
     and costs no more; of identical candidates the lowest index is kept. Exact
     for MCLP and LSCP: any solution using ``j`` stays feasible and no worse
-    with ``k`` instead.
+    with ``k`` instead. Returns the mask and whether the subset test ran.
+
+    Never a dense candidates x candidates product: candidates with identical
+    sets are grouped by hashing (keeping the cheapest, then the lowest index;
+    every other one is dominated by it), and among the distinct sets left,
+    ``j`` is inside ``k`` when the two share ``|N_j|`` demand rows — counted by
+    a sparse product one block of candidates at a time, ``DOMINANCE_BLOCK``
+    pairs per block. The pairs compared are the pairs sharing a demand row
+    (``sum_i |N_i|^2``); above ``DOMINANCE_PAIRS`` only the identical sets are
+    dropped, and the second value is False.
     """
     n = cover.shape[1]
-    if n <= 1:
-        return np.zeros(n, dtype=bool)
-    c = cover.astype(np.int32).tocsc()
-    size = np.asarray(c.sum(axis=0)).ravel()
-    inter = (c.T @ c).tocoo()
-    j, k, shared = inter.row, inter.col, inter.data
-    price = np.zeros(n) if cost is None else cost
-    subset = (j != k) & (shared == size[j]) & (price[k] <= price[j])
-    # equal sets: only the higher index is dominated (keep the lowest)
-    equal = subset & (size[j] == size[k]) & (price[j] == price[k])
-    strict = subset & ~equal
     out = np.zeros(n, dtype=bool)
-    out[j[strict]] = True
-    out[j[equal & (j > k)]] = True
+    if n <= 1:
+        return out, True
+    price = np.zeros(n) if cost is None else np.asarray(cost, dtype=np.float64)
+    cols = sp.csc_matrix(cover, dtype=bool)
+    size = np.diff(cols.indptr)
     out[size == 0] = True
-    return out
+    live = np.flatnonzero(size > 0)
+    if len(live) == 0:
+        return out, True
+    group, _ = _row_groups(cols[:, live].T.tocsr())
+    # the representative of each group: cheapest, then lowest index
+    order = np.lexsort((live, price[live], group))
+    head = np.ones(len(order), dtype=bool)
+    head[1:] = group[order][1:] != group[order][:-1]
+    out[live[order[~head]]] = True
+    reps = live[order[head]]
+    if len(reps) <= 1:
+        return out, True
+    sets = cols[:, reps].astype(np.int32).tocsr()
+    degree = np.diff(sets.indptr).astype(np.int64)
+    if int((degree**2).sum()) > DOMINANCE_PAIRS:
+        return out, False
+    sets_c = sets.tocsc()
+    pairs = sets_c.T @ degree  # pairs each representative takes part in
+    need = np.diff(sets_c.indptr)
+    rep_price = price[reps]
+    bounds = np.searchsorted(np.cumsum(pairs), np.arange(0, pairs.sum(), DOMINANCE_BLOCK))
+    starts = np.unique(np.concatenate([[0], bounds]))
+    for a, b in zip(starts, [*starts[1:], len(reps)], strict=True):
+        shared = (sets_c[:, a:b].T.tocsr() @ sets).tocoo()
+        j, k = shared.row + a, shared.col
+        inside = (j != k) & (shared.data == need[j]) & (rep_price[k] <= rep_price[j])
+        out[reps[j[inside]]] = True
+    return out, True
 
 
 # --------------------------------------------------------------------- HiGHS
@@ -509,7 +556,7 @@ def _reduce_cover(inst: Instance, max_minutes: float, cost: FloatArray | None) -
     coverable = np.asarray(cand.sum(axis=1)).ravel() > 0
     open_rows = np.flatnonzero(~by_existing & coverable)
     sub, sub_w = _merge_rows(cand[open_rows], inst.weights[open_rows])
-    dropped = _dominated(sub, cost)
+    dropped, checked = _dominated(sub, cost)
     keep = np.flatnonzero(~dropped)
     counts = {
         "demand_covered_by_existing": int(by_existing.sum()),
@@ -518,6 +565,8 @@ def _reduce_cover(inst: Instance, max_minutes: float, cost: FloatArray | None) -
         "candidates_dominated": int(dropped.sum()),
         "candidates_kept": len(keep),
     }
+    if not checked:
+        counts["candidates_dominance_skipped"] = 1
     return _CoverReduction(by_existing, coverable, sub_w, keep, sub[:, keep].tocsc(), counts)
 
 
@@ -561,6 +610,8 @@ def _finish(
             f"the solver found no feasible solution in the time limit ({status}); "
             "allow more time or use the heuristic",
         )
+    if kw.get("reductions", {}).get("candidates_dominance_skipped"):
+        kw["notes"] = (*kw.get("notes", ()), DOMINANCE_SKIPPED_NOTE)
     return Solution(
         method=method,
         status=status,  # type: ignore[arg-type]

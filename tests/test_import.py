@@ -472,13 +472,13 @@ def test_missing_required_columns_is_a_file_error() -> None:
 
 
 def test_size_and_row_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    import geo.textio as textio
+    from geo import limits
 
-    monkeypatch.setattr(textio, "MAX_ROWS", 3)
+    monkeypatch.setattr(limits, "MAX_ROWS", 3)
     rows = [HEADER_ZH] + [[f"{i}", *ROW_ZH[1:]] for i in range(5)]
     with pytest.raises(SiteImportError, match="more than 3 rows"):
         import_sites(csv_bytes(rows), name="big.csv")
-    monkeypatch.setattr(textio, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 100)
     with pytest.raises(SiteImportError, match="too large"):
         import_sites(csv_bytes(rows), name="big.csv")
 

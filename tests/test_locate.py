@@ -281,3 +281,85 @@ def test_lscp_target_form_equals_brute_force(seed: int, target: float) -> None:
     assert sol.covered_after == pytest.approx(covered_weight(inst, s, sol.selected))
     heur = solve_lscp(inst, s, target_share=target, method="heuristic")
     assert heur.covered_after >= target * total - 1e-9 and heur.objective >= sol.objective
+
+
+def _dominated_by_product(cover: sp.csr_matrix, cost: np.ndarray | None) -> np.ndarray:
+    """The dominance reduction as first written, with the full candidates x candidates
+    product (quadratic in memory): the reference the blockwise reduction must equal."""
+    n = cover.shape[1]
+    if n <= 1:
+        return np.zeros(n, dtype=bool)
+    c = cover.astype(np.int32).tocsc()
+    size = np.asarray(c.sum(axis=0)).ravel()
+    inter = (c.T @ c).tocoo()
+    j, k, shared = inter.row, inter.col, inter.data
+    price = np.zeros(n) if cost is None else cost
+    subset = (j != k) & (shared == size[j]) & (price[k] <= price[j])
+    equal = subset & (size[j] == size[k]) & (price[j] == price[k])
+    out = np.zeros(n, dtype=bool)
+    out[j[subset & ~equal]] = True
+    out[j[equal & (j > k)]] = True
+    out[size == 0] = True
+    return out
+
+
+def _overlapping_cover(seed: int) -> tuple[sp.csr_matrix, np.ndarray | None]:
+    """Candidates drawn from a few coverage sets (many identical, many nested), some empty."""
+    rng = np.random.default_rng(seed)
+    n_rows, n_sets = int(rng.integers(1, 16)), int(rng.integers(1, 12))
+    base = (rng.random((n_rows, n_sets)) < rng.uniform(0.1, 0.7)).astype(bool)
+    for s in range(1, n_sets):  # nest some sets in others
+        if rng.random() < 0.4:
+            base[:, s] |= base[:, int(rng.integers(0, s))]
+    cols = rng.integers(0, n_sets, size=int(rng.integers(1, 60)))
+    cover = sp.csr_matrix(base[:, cols])
+    cost = None if seed % 2 else rng.integers(1, 4, size=len(cols)).astype(float)
+    return cover, cost
+
+
+@pytest.mark.parametrize("block", [1, 7, 4_000_000])
+@pytest.mark.parametrize("seed", range(40))
+def test_dominance_by_blocks_equals_the_full_product(
+    seed: int, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blockwise reduction (identical sets by hashing, then a sparse product one block
+    of candidates at a time) drops exactly the candidates the full product dropped."""
+    import planning.locate as locate
+
+    monkeypatch.setattr(locate, "DOMINANCE_BLOCK", block)
+    cover, cost = _overlapping_cover(seed)
+    dropped, checked = locate._dominated(cover, cost)
+    assert checked
+    assert dropped.tolist() == _dominated_by_product(cover, cost).tolist()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_dominance_skipped_above_its_budget_keeps_the_answer_and_says_so(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over the pair budget only identical and empty sets are dropped (each kept one stands
+    for the dropped), the optimum is unchanged and the solution carries the note."""
+    import planning.locate as locate
+
+    inst = instance(seed, n_j=7, cost=True)
+    full = solve_mclp(inst, 15.0, p=2)
+    monkeypatch.setattr(locate, "DOMINANCE_PAIRS", 0)
+    cover, cost = _overlapping_cover(seed)
+    dropped, checked = locate._dominated(cover, cost)
+    reference = _dominated_by_product(cover, cost)
+    cols = cover.tocsc()
+    cols.sort_indices()
+    distinct = {cols[:, [j]].indices.tobytes() for j in range(cols.shape[1]) if cols[:, j].nnz}
+    assert checked == (len(distinct) <= 1)  # with one set left there is nothing to compare
+    assert not (dropped & ~reference).any()
+    for j in np.flatnonzero(dropped):
+        same = [
+            k
+            for k in np.flatnonzero(~dropped)
+            if (cols[:, k] != cols[:, j]).nnz == 0 and (cost is None or cost[k] <= cost[j])
+        ]
+        assert same or cols[:, j].nnz == 0
+    skipped = solve_mclp(inst, 15.0, p=2)
+    assert skipped.objective == pytest.approx(full.objective)
+    assert locate.DOMINANCE_SKIPPED_NOTE in skipped.notes
+    assert locate.DOMINANCE_SKIPPED_NOTE not in full.notes
