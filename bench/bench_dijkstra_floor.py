@@ -6,7 +6,7 @@ Run by hand, not in CI (see bench/README.md)::
 
 For each synthetic grid of ``bench_travel.py`` (same seeds, same 10,000 demand
 points and 300 sites), this builds servicenet's augmented reversed graph
-(``planning.travel._graph`` after snapping), saves it, and times the one
+(``planning.network.travel._graph`` after snapping), saves it, and times the one
 multi-source Dijkstra of target (a) with networkx, scipy (as servicenet calls
 it), a numba-compiled binary-heap Dijkstra and igraph, all in one process of
 ``bench/.venv-floor`` (created on first use with uv; numba and python-igraph are
@@ -38,7 +38,7 @@ for p in (ROOT, BENCH):
 
 import bench_travel as bt  # noqa: E402
 
-from planning import travel  # noqa: E402
+from planning.network import travel  # noqa: E402
 
 VENV = BENCH / ".venv-floor"
 RUNNER = BENCH / "dijkstra_floor_runner.py"

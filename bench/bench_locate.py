@@ -1,4 +1,4 @@
-"""Benchmark of the location models (planning.locate) against spopt + PuLP/CBC.
+"""Benchmark of the location models (planning.locate.models) against spopt + PuLP/CBC.
 
 Run by hand, not in CI (see bench/README.md, "Location models")::
 
@@ -66,8 +66,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from planning import locate  # noqa: E402
-from planning.locate import Instance, Solution, solve_mclp, solve_pmedian  # noqa: E402
+from planning.locate import models as locate  # noqa: E402
+from planning.locate.models import Instance, Solution, solve_mclp, solve_pmedian  # noqa: E402
 
 BENCH = ROOT / "bench"
 SPOPT_VENV = BENCH / ".venv-spopt"

@@ -1,4 +1,4 @@
-"""Benchmark of the travel engine (planning.travel) against a networkx baseline.
+"""Benchmark of the travel engine (planning.network.travel) against a networkx baseline.
 
 Run by hand, not in CI (see bench/README.md)::
 
@@ -61,8 +61,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from geo.network import NetworkFacts, RoadNetwork  # noqa: E402
-from planning import travel  # noqa: E402
-from planning.travel import nearest_site, od_matrix, snap  # noqa: E402
+from planning.network import travel  # noqa: E402
+from planning.network.travel import nearest_site, od_matrix, snap  # noqa: E402
 
 N_DEMAND = 10_000
 N_SITES = 300
@@ -116,7 +116,7 @@ def peak_mb(fn: Callable[[], Any]) -> float:
 
 
 def fresh(net: RoadNetwork) -> RoadNetwork:
-    """The same network as a new object: nothing of it is cached in planning.travel yet."""
+    """The same network as a new object: nothing of it is cached in planning.network.travel yet."""
     return dataclasses.replace(net)
 
 
@@ -382,7 +382,7 @@ def bench_nearest(net: RoadNetwork, demand: Any, sites: Any) -> dict[str, Any]:
 def nearest_stages(net: RoadNetwork, demand: Any, sites: Any) -> dict[str, float]:
     """Where ``nearest_site`` spends its time, stage by stage (best of 3 each).
 
-    Mirrors planning.travel.nearest_site step by step through the module's
+    Mirrors planning.network.travel.nearest_site step by step through the module's
     private helpers (keys are the table's row labels). Internals change: a
     stage whose helper is missing is left out rather than failing the run.
     """

@@ -13,7 +13,7 @@ later computation finite:
 * products: weight x minutes (the p-median objective) stays below 1e13 per
   pair and 5e18 in total;
 * solvers: HiGHS refuses matrix entries of 1e15 or more, so models scale
-  capacities and costs themselves (see ``planning.locate``); the bounds keep
+  capacities and costs themselves (see ``planning.locate.models``); the bounds keep
   the scaled values well inside its range.
 """
 

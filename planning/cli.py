@@ -118,7 +118,7 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
             f"all {sites.rows_read} rows of the sites table were rejected (see above)",
             file=str(args.sites),
         )
-    from planning.analyze import file_sha256
+    from planning.coverage.analysis import file_sha256
 
     provenance: dict[str, Any] = {}
     for label, result, path in (("sites", sites, args.sites), ("demand", demand, args.demand)):
@@ -138,11 +138,11 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
 
 def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]:
     """Sites, demand, standards and provenance: from --project [--scenario] or from files."""
-    from planning.standards import DEFAULT_STANDARDS, load_standards
+    from planning.coverage.standards import DEFAULT_STANDARDS, load_standards
 
     if getattr(args, "project", None):
         from geo.project import open_project
-        from planning.analyze import file_sha256
+        from planning.coverage.analysis import file_sha256
         from planning.scenario import apply_changes, project_standards, scenario_changes
 
         project = open_project(args.project)
@@ -180,8 +180,8 @@ def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from geo.export import check_output_folder
-    from planning.analyze import ANALYSIS_OUTPUTS, run_analysis, summary, write_analysis
-    from planning.coverage import CoverageOptions
+    from planning.coverage.analysis import ANALYSIS_OUTPUTS, run_analysis, summary, write_analysis
+    from planning.coverage.compute import CoverageOptions
 
     check_output_folder(args.out, ANALYSIS_OUTPUTS)  # before the work, not after
     sites, demand, standards, provenance = _load_plan(args)
@@ -242,7 +242,7 @@ def _analysis_notes(
 
 def _standard_for(args: argparse.Namespace, standards: Any) -> tuple[str, float]:
     """Mode and minutes for --kind/--level: from --max-minutes or the standards."""
-    from planning.standards import DEFAULT_STANDARDS
+    from planning.coverage.standards import DEFAULT_STANDARDS
 
     found = [s for s in standards if (s.kind, s.level) == (args.kind, args.level)]
     mode = args.mode or (found[0].mode if found else "drive")
@@ -261,12 +261,12 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from geo.export import atomic_path, check_output_folder, csv_bytes, staged_folder, write_json
-    from planning.analyze import build_networks
-    from planning.candidates import CandidateOptions, build_candidates, read_candidates
-    from planning.coverage import CoverageOptions, compute_coverage
-    from planning.gaps import find_gaps
-    from planning.standards import Standard
-    from planning.suggest import SuggestRequest, matrix_destinations, suggest
+    from planning.coverage.analysis import build_networks
+    from planning.coverage.compute import CoverageOptions, compute_coverage
+    from planning.coverage.gaps import find_gaps
+    from planning.coverage.standards import Standard
+    from planning.locate.candidates import CandidateOptions, build_candidates, read_candidates
+    from planning.locate.suggest import SuggestRequest, matrix_destinations, suggest
 
     check_output_folder(args.out, SUGGEST_OUTPUTS)
     sites, demand, standards, _ = _load_plan(args)
@@ -358,9 +358,10 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from planning.analyze import run_analysis
-    from planning.coverage import CoverageOptions
-    from planning.report import ReportInputs, write_report
+    from planning.coverage.analysis import run_analysis
+    from planning.coverage.compute import CoverageOptions
+    from planning.report.inputs import ReportInputs
+    from planning.report.write import write_report
 
     if Path(args.out).is_dir():
         raise InputError(
@@ -436,8 +437,8 @@ def _report_comparison(args: argparse.Namespace, analysis: Any, sites: Any, opti
 def _report_suggestion(
     args: argparse.Namespace, sites: Any, demand: Any, analysis: Any, standards: Any
 ) -> Any:
-    from planning.candidates import build_candidates
-    from planning.suggest import SuggestRequest, suggest
+    from planning.locate.candidates import build_candidates
+    from planning.locate.suggest import SuggestRequest, suggest
 
     kind, _, level = args.suggest.partition("/")
     found = [s for s in standards if (s.kind, s.level) == (kind, level)]
@@ -475,7 +476,7 @@ def _cmd_project(args: argparse.Namespace) -> int:
         roads_sha, roads_ref = "", None
         if args.roads:
             from geo.paths import relative_reference
-            from planning.analyze import file_sha256
+            from planning.coverage.analysis import file_sha256
 
             # stored relative to the project file, which may refer only to its own folder
             roads_ref = relative_reference(
@@ -532,9 +533,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     summary = demo_summary(demo)
     if args.out:
         from geo.export import check_output_folder, staged_folder
-        from planning.analyze import run_analysis, write_analysis
+        from planning.coverage.analysis import run_analysis, write_analysis
+        from planning.coverage.standards import DEFAULT_STANDARDS, load_standards
         from planning.demo import DEMO_OUTPUTS
-        from planning.standards import DEFAULT_STANDARDS, load_standards
 
         check_output_folder(args.out, (*DEMO_OUTPUTS, "analysis/"))
         analysis = run_analysis(

@@ -27,9 +27,9 @@ import pandas as pd
 from geo.bounds import CAPACITY, LAT, LON, MINUTES, Bound, check_value
 from geo.errors import InputError
 from geo.project import CHANGE_COLUMNS, SCENARIO_COLUMNS, Project
-from planning.analyze import Analysis, build_networks, run_analysis
-from planning.coverage import CoverageOptions
-from planning.standards import Standard, parse_standards
+from planning.coverage.analysis import Analysis, build_networks, run_analysis
+from planning.coverage.compute import CoverageOptions
+from planning.coverage.standards import Standard, parse_standards
 
 OPS = ("add_site", "move_site", "close_site", "set_status", "set_capacity", "set_standard")
 STATUSES = ("existing", "planned", "under_construction", "closed")

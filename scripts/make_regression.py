@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from planning.analyze import run_analysis, summary
+from planning.coverage.analysis import run_analysis, summary
+from planning.coverage.standards import load_standards
 from planning.demo import load_demo
-from planning.standards import load_standards
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests/data/sanming_coverage.json"

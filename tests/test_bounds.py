@@ -20,8 +20,8 @@ from geo.project import new_project, open_project, save_project
 from geo.roads import load_roads, read_speed_table
 from geo.tables import import_demand, import_sites
 from planning.cli import main
+from planning.coverage.standards import load_standards
 from planning.scenario import Change, add_changes, standards_frame
-from planning.standards import load_standards
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ROOT / "data/sanming/sites.csv"

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from geo.errors import StandardsError
 from geo.projection import to_lonlat
-from planning.access import compute_access, e2sfca, gini, step_weight
-from planning.coverage import CoverageOptions, compute_coverage
-from planning.gaps import find_gaps
-from planning.standards import Standard, load_standards, parse_standards
+from planning.coverage.access import compute_access, e2sfca, gini, step_weight
+from planning.coverage.compute import CoverageOptions, compute_coverage
+from planning.coverage.gaps import find_gaps
+from planning.coverage.standards import Standard, load_standards, parse_standards
 from tests.test_travel import grid_net, make_net
 
 CRS = "EPSG:32650"

@@ -91,9 +91,9 @@ def test_a_name_is_never_run_as_a_template_on_the_server() -> None:
 def small_report_inputs() -> object:
     """A small plan (20 sites, 30 demand points) with hostile names, analysed."""
     from geo.tables import import_demand
-    from planning.analyze import run_analysis
-    from planning.report import ReportInputs
-    from planning.standards import load_standards
+    from planning.coverage.analysis import run_analysis
+    from planning.coverage.standards import load_standards
+    from planning.report.inputs import ReportInputs
 
     sites = import_sites(ROOT / "data/sanming/sites.csv", crs="wgs84").table.iloc[:20].copy()
     demand = import_demand(ROOT / "data/sanming/demand.csv", crs="wgs84").table.iloc[:30].copy()
@@ -105,7 +105,7 @@ def small_report_inputs() -> object:
 
 
 def test_report_page_header_shows_the_title_exactly(small_report_inputs: object) -> None:
-    from planning.report import render_html
+    from planning.report.html import render_html
 
     doc = render_html(small_report_inputs, interactive=False)  # type: ignore[arg-type]
     header = re.search(r'@top-right \{ content: "([^"]*)"', doc)
@@ -118,7 +118,7 @@ def test_report_page_header_shows_the_title_exactly(small_report_inputs: object)
 def test_report_workbook_keeps_text_exact_and_never_a_formula(
     small_report_inputs: object, tmp_path: Path
 ) -> None:
-    from planning.report_xlsx import write_xlsx
+    from planning.report.xlsx import write_xlsx
 
     path = tmp_path / "r.xlsx"
     write_xlsx(small_report_inputs, path)  # type: ignore[arg-type]

@@ -14,8 +14,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo.projection import to_lonlat, to_metric, utm_crs
-from planning.coverage import CoverageOptions, CoverageResult
-from planning.gaps import GAP_COLUMNS, GapOptions, find_gaps
+from planning.coverage.compute import CoverageOptions, CoverageResult
+from planning.coverage.gaps import GAP_COLUMNS, GapOptions, find_gaps
 
 
 # The per-gap loop that find_gaps replaced, kept here as the reference.
@@ -201,10 +201,10 @@ def test_gaps_equal_the_per_gap_computation(seed: int) -> None:
 
 
 def test_gaps_equal_on_the_demo() -> None:
-    from planning.analyze import build_networks
-    from planning.coverage import compute_coverage
+    from planning.coverage.analysis import build_networks
+    from planning.coverage.compute import compute_coverage
+    from planning.coverage.standards import load_standards
     from planning.demo import load_demo
-    from planning.standards import load_standards
 
     data = load_demo()
     stds = load_standards()
@@ -219,7 +219,7 @@ def test_gaps_equal_on_the_demo() -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_clusters_equal_the_components_of_all_pairs(seed: int) -> None:
-    from planning.gaps import clusters
+    from planning.coverage.gaps import clusters
 
     rng = np.random.default_rng(seed)
     n = 300

@@ -21,7 +21,7 @@ import pytest
 from geo.projection import to_metric
 from geo.roads import load_roads
 from geo.tables import import_demand, import_sites
-from planning.analyze import study_bbox
+from planning.coverage.analysis import study_bbox
 from tests.test_travel import ref_times
 
 ROOT = Path(__file__).resolve().parent.parent

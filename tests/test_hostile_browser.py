@@ -336,10 +336,10 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list
     """
     from geo.project import new_project, save_project
     from geo.tables import import_demand, import_sites
-    from planning.analyze import run_analysis
     from planning.cli import main
+    from planning.coverage.analysis import run_analysis
+    from planning.coverage.standards import load_standards
     from planning.scenario import Change, add_changes, standards_frame
-    from planning.standards import load_standards
     from tests.conftest import ROOT
 
     folder = tmp_path_factory.mktemp("hostile_report")

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from geo.network import RoadNetwork
 from geo.projection import to_lonlat
-from planning.analyze import run_analysis
-from planning.coverage import CoverageOptions
+from planning.coverage.analysis import run_analysis
+from planning.coverage.compute import CoverageOptions
+from planning.coverage.standards import Standard
 from planning.scenario import Change, apply_changes
-from planning.standards import Standard
 from tests.test_travel import grid_net
 
 NET = grid_net(18, 11, oneway_share=0.25)

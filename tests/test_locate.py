@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from geo.errors import InputError
-from planning.locate import Instance, solve_cmclp, solve_lscp, solve_mclp, solve_pmedian
+from planning.locate.models import Instance, solve_cmclp, solve_lscp, solve_mclp, solve_pmedian
 
 
 def instance(seed: int, n_i: int = 14, n_j: int = 7, n_e: int = 2, cost: bool = False) -> Instance:
@@ -175,7 +175,7 @@ def test_capacitated_mclp_with_huge_capacities_equals_brute_force(seed: int, hug
 
 def test_a_model_the_solver_refuses_is_an_error_not_an_answer() -> None:
     from geo.errors import AnalysisError
-    from planning.locate import _Mip
+    from planning.locate.models import _Mip
 
     mip = _Mip()
     x = mip.add_vars(np.array([-1.0]), 0.0, 1.0, True)
@@ -232,7 +232,7 @@ def test_merge_rows_groups_exactly(
 ) -> None:
     """Identical coverage sets are merged with summed weights, in first-seen order;
     with every hash forced to collide, the exact fallback gives the same answer."""
-    from planning.locate import _merge_rows
+    from planning.locate.models import _merge_rows
 
     rng = np.random.default_rng(seed)
     base = sp.random(12, 9, density=0.3, random_state=seed, format="csr") > 0
@@ -258,7 +258,7 @@ def test_merge_rows_groups_exactly(
 @pytest.mark.parametrize("target", [0.0, 0.5, 0.7, 0.85, 0.999])
 def test_lscp_target_form_equals_brute_force(seed: int, target: float) -> None:
     """Fewest new sites that bring the covered share to the target, by enumeration."""
-    from planning.locate import InfeasibleModelError
+    from planning.locate.models import InfeasibleModelError
 
     inst = instance(seed)
     s = 15.0
@@ -324,7 +324,7 @@ def test_dominance_by_blocks_equals_the_full_product(
 ) -> None:
     """The blockwise reduction (identical sets by hashing, then a sparse product one block
     of candidates at a time) drops exactly the candidates the full product dropped."""
-    import planning.locate as locate
+    import planning.locate.models as locate
 
     monkeypatch.setattr(locate, "DOMINANCE_BLOCK", block)
     cover, cost = _overlapping_cover(seed)
@@ -339,7 +339,7 @@ def test_dominance_skipped_above_its_budget_keeps_the_answer_and_says_so(
 ) -> None:
     """Over the pair budget only identical and empty sets are dropped (each kept one stands
     for the dropped), the optimum is unchanged and the solution carries the note."""
-    import planning.locate as locate
+    import planning.locate.models as locate
 
     inst = instance(seed, n_j=7, cost=True)
     full = solve_mclp(inst, 15.0, p=2)

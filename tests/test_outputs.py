@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from planning.analyze import run_analysis, write_analysis
+from planning.coverage.analysis import run_analysis, write_analysis
+from planning.coverage.standards import load_standards
 from planning.demo import load_demo
-from planning.standards import load_standards
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ROOT / "data/sanming/sites.csv"

@@ -1,4 +1,4 @@
-"""The prepared network gives the times of the per-query engine (planning.travel)."""
+"""The prepared network gives the times of the per-query engine (planning.network.travel)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from planning.network.prepared import PreparedNetwork
-from planning.travel import nearest_site, od_matrix
+from planning.network.travel import nearest_site, od_matrix
 from tests.test_travel import grid_net
 
 RTOL = 1e-9

@@ -23,7 +23,8 @@ from geo.project import (
     open_project,
     save_project,
 )
-from planning.analyze import run_analysis, summary
+from planning.coverage.analysis import run_analysis, summary
+from planning.coverage.standards import load_standards
 from planning.demo import load_demo
 from planning.scenario import (
     Change,
@@ -33,7 +34,6 @@ from planning.scenario import (
     scenario_changes,
     standards_frame,
 )
-from planning.standards import load_standards
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -498,19 +498,29 @@ def test_two_scenario_saves_at_once_one_wins_one_is_refused(tmp_path: Path) -> N
         ],
     )
     winners = []
+    expected = {"A": ("close_site", {"site_id": "007"}), "B": ("close_site", {"site_id": "S3"})}
     for round_, (path, result) in enumerate(zip(paths, results, strict=True)):
         codes = [code for code, _ in result]
+        now = open_project(path)
+        if codes == [0, 0]:
+            # the two did not overlap (a loaded machine can start one late): the second
+            # read the first's save, so both changes are kept, none lost
+            winners.append("=")
+            assert now.version == 3, (round_, result)
+            assert sorted(now.scenarios["scenario"]) == ["A", "B"]
+            for n in "AB":
+                assert [(c.op, c.payload) for c in scenario_changes(now, n)] == [expected[n]]
+            continue
         assert sorted(codes) == [0, 2], (round_, result)
         winner = "AB"[codes.index(0)]
         winners.append(winner)
         refusal = result[codes.index(2)][1]
         assert "重新载入" in refusal and "reload" in refusal and "Traceback" not in refusal
-        now = open_project(path)
         assert now.version == 2  # raised exactly once
         assert list(now.scenarios["scenario"]) == [winner]
-        assert [(c.op, c.payload) for c in scenario_changes(now, winner)] == [
-            ("close_site", {"site_id": "007" if winner == "A" else "S3"})
-        ]
+        assert [(c.op, c.payload) for c in scenario_changes(now, winner)] == [expected[winner]]
+    # the test proves something only if saves really met: most rounds do
+    assert sum(w != "=" for w in winners) >= 5, winners
     assert not [p for p in tmp_path.iterdir() if ".servicenet-" in p.name]
     print("winners:", "".join(winners))
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from geo.project import StaleProjectError, open_project, save_edit, save_project
+from planning.coverage.standards import load_standards
 from planning.demo import load_demo
 from planning.scenario import Change, add_changes, standards_frame
-from planning.standards import load_standards
 
 
 def _tables(path: Path) -> dict[str, pd.DataFrame]:

@@ -16,9 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from geo.errors import ServicenetError
 from geo.project import new_project, open_project, save_project
+from planning.coverage.standards import load_standards
 from planning.demo import load_demo
 from planning.scenario import standards_frame
-from planning.standards import load_standards
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

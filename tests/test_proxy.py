@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import connected_components
 from geo.errors import RoadNetworkError
 from geo.proxy import proxy_network
 from planning.demo import load_demo
-from planning.travel import nearest_site
+from planning.network.travel import nearest_site
 
 
 def test_demo_proxy_is_connected_and_marked() -> None:

@@ -15,10 +15,12 @@ import pytest
 
 from geo.export import csv_bytes
 from geo.tables import import_demand, import_sites
-from planning.analyze import run_analysis
-from planning.report import ReportInputs, render_html, write_pdf, write_report
-from planning.report_figures import cjk_font
-from planning.standards import load_standards
+from planning.coverage.analysis import run_analysis
+from planning.coverage.standards import load_standards
+from planning.report.figures import cjk_font
+from planning.report.html import render_html, write_pdf
+from planning.report.inputs import ReportInputs
+from planning.report.write import write_report
 from tests.conftest import browser_required
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -350,7 +350,7 @@ def test_all_zero_weights_exit_2(tmp_path: Path) -> None:
 def test_solution_json_has_no_nan_even_when_a_curve_point_has_no_gap(tmp_path: Path) -> None:
     import dataclasses
 
-    from planning.suggest import SuggestRequest, suggest
+    from planning.locate.suggest import SuggestRequest, suggest
 
     paths = small_matrix_case(tmp_path)
     demand = pd.read_csv(paths["demand"], dtype={"demand_id": str}).assign(county="c", township="t")
@@ -377,7 +377,7 @@ def test_solution_json_has_no_nan_even_when_a_curve_point_has_no_gap(tmp_path: P
 def test_a_solver_stopped_early_still_reports_a_bound_and_gap() -> None:
     import scipy.sparse as sp
 
-    from planning.locate import Instance, solve_mclp, solve_pmedian
+    from planning.locate.models import Instance, solve_mclp, solve_pmedian
 
     rng = np.random.default_rng(3)
     n_i, n_j = 3000, 400

@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from geo.network import NetworkFacts, RoadNetwork
-from planning.travel import nearest_site, od_matrix, service_area, snap
+from planning.network.travel import nearest_site, od_matrix, service_area, snap
 
 WALK = 5 / 3.6  # m/s
 
@@ -262,7 +262,7 @@ def test_od_matrix_equals_networkx_per_pair() -> None:
 
 
 def test_od_matrix_blocks_give_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    import planning.travel as travel
+    import planning.network.travel as travel
 
     net = grid_net(10, 5)
     rng = np.random.default_rng(5)

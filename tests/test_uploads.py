@@ -28,17 +28,17 @@ def test_candidate_upload_name_never_becomes_a_path(
 ) -> None:
     """A crafted multipart name (``../../evil.csv``, an absolute path) writes nothing
     outside the temporary folder; the file read is named by its sha256 and is gone after."""
-    import planning.candidates
+    import planning.locate.candidates
 
     name = name.replace("/ABS", str(sandbox / "outside"))
     seen: list[tuple[Path, bytes]] = []
-    real = planning.candidates.read_candidates
+    real = planning.locate.candidates.read_candidates
 
     def spy(path, **kwargs):  # type: ignore[no-untyped-def]
         seen.append((Path(path), Path(path).read_bytes()))
         return real(path, **kwargs)
 
-    monkeypatch.setattr(planning.candidates, "read_candidates", spy)
+    monkeypatch.setattr(planning.locate.candidates, "read_candidates", spy)
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page("ui/pages/suggest.py").run(timeout=120)

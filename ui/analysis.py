@@ -11,10 +11,18 @@ import streamlit as st
 from geo.network import RoadNetwork
 from geo.project import Project
 from geo.uploads import remove_road_upload, store_road_upload
-from planning.analyze import Analysis, build_networks, run_analysis, service_areas, study_bbox
-from planning.candidates import CandidateOptions, build_candidates
-from planning.coverage import CoverageOptions, compute_coverage
-from planning.gaps import find_gaps
+from planning.coverage.analysis import (
+    Analysis,
+    build_networks,
+    run_analysis,
+    service_areas,
+    study_bbox,
+)
+from planning.coverage.compute import CoverageOptions, compute_coverage
+from planning.coverage.gaps import find_gaps
+from planning.coverage.standards import Standard, load_standards, parse_standards, standards_toml
+from planning.locate.candidates import CandidateOptions, build_candidates
+from planning.locate.suggest import Suggestion, SuggestRequest, suggest
 from planning.scenario import (
     Comparison,
     apply_changes,
@@ -23,8 +31,6 @@ from planning.scenario import (
     project_standards,
     scenario_changes,
 )
-from planning.standards import Standard, load_standards, parse_standards, standards_toml
-from planning.suggest import Suggestion, SuggestRequest, suggest
 
 
 def frame_key(frame: pd.DataFrame) -> str:

@@ -1,12 +1,12 @@
 """Every word the app shows, in Simplified Chinese and English: the one string table.
 
-The words for site kinds, levels and statuses come from ``planning.report_text``,
+The words for site kinds, levels and statuses come from ``planning.report.text``,
 so the app and the reports name them alike.
 """
 
 from __future__ import annotations
 
-from planning.report_text import KIND_WORDS, LEVEL_WORDS, STATUS_WORDS
+from planning.report.text import KIND_WORDS, LEVEL_WORDS, STATUS_WORDS
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app_title": ("三明市职工服务阵地规划", "Sanming worker service network planner"),

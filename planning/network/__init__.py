@@ -1,5 +1,7 @@
-"""Road networks prepared for analysis: demand snapped once, reach of every site kept.
+"""Travel over a road network: the engine and the prepared network every analysis reads.
 
-``prepared`` owns the prepared graph (``PreparedNetwork``) every standard, the
-accessibility scores and the location models read.
+``travel`` (snapping, nearest site, sparse OD matrices, service areas: the
+per-query engine, kept as the reference), ``prepared`` (one network of one
+mode with the demand snapped once and every site's reach kept, so an edit
+recomputes one site).
 """

@@ -16,7 +16,7 @@ on the other sites, so
 * a nearest-site query (one multi-source search with a cutoff) reuses the
   prepared graph and only attaches its sources.
 
-The times are those of ``planning.travel`` (which inserts sites as nodes): a
+The times are those of ``planning.network.travel`` (which inserts sites as nodes): a
 site on a piece of road split at its position gives the same path lengths,
 up to floating-point rounding in the last bits.
 """
@@ -35,7 +35,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.network import FloatArray, IntArray, RoadNetwork
 from geo.projection import to_metric
-from planning.travel import (
+from planning.network.travel import (
     _BLOCK_BYTES,
     DEFAULT_MAX_SNAP_M,
     DEFAULT_WALK_KPH,
@@ -77,7 +77,7 @@ class PreparedNetwork:
     demand_xy
         Demand coordinates in ``net.crs``.
     max_snap_m, walk_kph
-        Snapping rules, as in ``planning.travel.snap``; fixed for the lifetime
+        Snapping rules, as in ``planning.network.travel.snap``; fixed for the lifetime
         of the prepared network (cached reaches depend on them).
     """
 
@@ -173,7 +173,7 @@ class PreparedNetwork:
         distance = np.fromiter((g[2] for g in got), dtype=np.float64, count=n)
         access = np.fromiter((g[3] for g in got), dtype=np.float64, count=n)
         ok = np.fromiter((g[4] for g in got), dtype=bool, count=n)
-        # sites are never reported as near dropped components (as in planning.travel)
+        # sites are never reported as near dropped components (as in planning.network.travel)
         return Snapped(segment, fraction, distance, access, ok, np.zeros(n, dtype=bool))
 
     def _attach(self, snaps: Snapped) -> tuple[IntArray, IntArray, FloatArray]:
@@ -237,7 +237,7 @@ class PreparedNetwork:
     def nearest_site(
         self, site_xy: tuple[npt.ArrayLike, npt.ArrayLike], *, cutoff_s: float | None = None
     ) -> NearestResult:
-        """Nearest site of every demand point, as ``planning.travel.nearest_site``.
+        """Nearest site of every demand point, as ``planning.network.travel.nearest_site``.
 
         The answer for the same site positions and cutoff is kept (a few dozen
         of them): a standard whose sites did not change is not searched again.

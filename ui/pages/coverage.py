@@ -12,7 +12,7 @@ from geo.errors import ServicenetError, StandardsError
 from geo.export import csv_bytes
 from geo.maps import LEVEL_COLOURS, Overlay, network_map
 from geo.projection import to_lonlat
-from planning.standards import MODES
+from planning.coverage.standards import MODES
 from ui import analysis as ana
 from ui import state
 from ui.strings import vocabulary_words

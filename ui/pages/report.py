@@ -6,8 +6,9 @@ import streamlit as st
 
 from geo.errors import ServicenetError
 from geo.scratch import temp_dir
-from planning.report import ReportInputs, write_report
-from planning.suggest import SuggestRequest
+from planning.locate.suggest import SuggestRequest
+from planning.report.inputs import ReportInputs
+from planning.report.write import write_report
 from ui import analysis as ana
 from ui import project as prj
 from ui import state

@@ -15,9 +15,9 @@ from geo.export import csv_bytes
 from geo.maps import network_map
 from geo.safe import markdown_text
 from geo.uploads import TABLE_SUFFIXES, temporary_upload
-from planning.candidates import read_candidates
+from planning.locate.candidates import read_candidates
+from planning.locate.suggest import SuggestRequest
 from planning.scenario import Change
-from planning.suggest import SuggestRequest
 from ui import analysis as ana
 from ui import project as prj
 from ui import state

@@ -17,10 +17,10 @@ import pandas as pd
 
 from geo.export import atomic_path
 from geo.safe import xlsx_text
-from planning.report_text import t
+from planning.report.text import t
 
 if TYPE_CHECKING:
-    from planning.report import ReportInputs
+    from planning.report.inputs import ReportInputs
 
 
 def _width(value: Any) -> int:

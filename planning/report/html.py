@@ -1,4 +1,4 @@
-"""Coverage reports a union office can print, file and reuse: HTML, PDF, XLSX.
+"""The report as HTML (one self-contained file) and as PDF.
 
 The HTML is one self-contained file (figures and the interactive map's
 Leaflet are inlined as ``data:`` URLs; nothing is fetched). It is rendered by
@@ -6,14 +6,12 @@ Jinja2 with autoescaping on, so every user string is escaped at that one
 choke point. The PDF is the same HTML laid out by WeasyPrint for A4 with page
 numbers, with a URL fetcher that refuses everything but ``data:`` URLs; Chinese
 needs a CJK font installed (Debian: ``fonts-noto-cjk``). The workbook is
-written by :mod:`planning.report_xlsx`.
+written by :mod:`planning.report.xlsx`.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
-from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -24,28 +22,13 @@ import pandas as pd
 from geo.errors import AnalysisError
 from geo.export import atomic_path
 from geo.safe import css_string
-from planning.analyze import Analysis, service_areas
-from planning.report_text import t
-from planning.scenario import Comparison
-from planning.suggest import Suggestion
+from planning.coverage.analysis import service_areas
+from planning.locate.suggest import Suggestion
+from planning.report.inputs import ReportInputs
+from planning.report.text import t
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GAPS_PER_STANDARD = 10
-
-
-@dataclass(frozen=True)
-class ReportInputs:
-    """Everything a report shows and what it was computed from."""
-
-    analysis: Analysis
-    sites: gpd.GeoDataFrame
-    demand: gpd.GeoDataFrame
-    suggestion: Suggestion | None = None
-    title: str | None = None
-    lang: str = "zh"
-    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
-    focus: tuple[str, str] | None = None  # (kind, level) drawn on the map
-    comparison: tuple[str, Comparison] | None = None  # (scenario name, base vs scenario)
 
 
 def _version() -> str:
@@ -94,7 +77,7 @@ def focus_standard(inputs: ReportInputs) -> tuple[str, str] | None:
 
 def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str, Any]:
     """Everything the template needs, as plain (unescaped) values."""
-    from planning.report_figures import curve_png, network_png
+    from planning.report.figures import curve_png, network_png
 
     lang = inputs.lang
     an = inputs.analysis
@@ -524,7 +507,7 @@ def write_html(inputs: ReportInputs, path: str | Path) -> None:
 
 def write_pdf(inputs: ReportInputs, path: str | Path) -> None:
     """Write the PDF report (A4, page numbers, CJK fonts) atomically."""
-    from planning.report_figures import cjk_font
+    from planning.report.figures import cjk_font
 
     if inputs.lang != "en" and cjk_font() is None:
         raise AnalysisError(
@@ -541,23 +524,3 @@ def write_pdf(inputs: ReportInputs, path: str | Path) -> None:
     html = render_html(inputs, interactive=False)
     with atomic_path(path) as tmp:
         HTML(string=html, url_fetcher=local_only_fetcher()).write_pdf(tmp)
-
-
-def write_report(inputs: ReportInputs, path: str | Path) -> None:
-    """Write the report in the format the file name asks for (.html, .pdf or .xlsx)."""
-    from geo.errors import InputError
-    from planning.report_xlsx import write_xlsx
-
-    suffix = Path(path).suffix.lower()
-    if suffix in (".html", ".htm"):
-        write_html(inputs, path)
-    elif suffix == ".pdf":
-        write_pdf(inputs, path)
-    elif suffix == ".xlsx":
-        write_xlsx(inputs, path)
-    else:
-        raise InputError(
-            f"不支持的报告格式 {suffix}（可用 .html .pdf .xlsx）",
-            f"unsupported report format {suffix} (use .html, .pdf or .xlsx)",
-            file=str(path),
-        )

@@ -21,9 +21,9 @@ from geo.errors import InputError
 from geo.network import RoadNetwork
 from geo.projection import to_metric
 from geo.vocab import Vocabulary, load_vocabulary
+from planning.coverage.standards import Standard
 from planning.network.prepared import prepared_for
-from planning.standards import Standard
-from planning.travel import DEFAULT_MAX_SNAP_M, DEFAULT_WALK_KPH
+from planning.network.travel import DEFAULT_MAX_SNAP_M, DEFAULT_WALK_KPH
 
 OPERATING = ("existing",)
 AFTER_COMPLETION = ("existing", "planned", "under_construction")

@@ -15,10 +15,10 @@ import pandas as pd
 from geo.export import atomic_path, csv_bytes, staged_folder, write_json
 from geo.network import Mode, RoadNetwork
 from geo.proxy import PROXY_LABEL, proxy_network
-from planning.access import AccessResult, compute_access
-from planning.coverage import CoverageOptions, CoverageResult, compute_coverage, json_value
-from planning.gaps import GapOptions, find_gaps
-from planning.standards import Standard
+from planning.coverage.access import AccessResult, compute_access
+from planning.coverage.compute import CoverageOptions, CoverageResult, compute_coverage, json_value
+from planning.coverage.gaps import GapOptions, find_gaps
+from planning.coverage.standards import Standard
 
 BBOX_MARGIN_DEG = 0.05
 BBOX_GRID_DEG = 0.05
@@ -216,8 +216,8 @@ def service_areas(
 ) -> gpd.GeoDataFrame:
     """One service-area polygon (WGS-84) per standard, from its qualifying sites."""
     from geo.projection import to_metric
-    from planning.coverage import qualifying_sites
-    from planning.travel import service_area
+    from planning.coverage.compute import qualifying_sites
+    from planning.network.travel import service_area
 
     opts = options or CoverageOptions()
     rows, shapes = [], []

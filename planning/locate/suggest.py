@@ -27,9 +27,9 @@ from geo.numbers import parse_number
 from geo.projection import to_metric, utm_crs
 from geo.textio import read_table
 from geo.vocab import normalise_key
-from planning.access import capacities
-from planning.coverage import AFTER_COMPLETION, OPERATING
-from planning.locate import (
+from planning.coverage.access import capacities
+from planning.coverage.compute import AFTER_COMPLETION, OPERATING
+from planning.locate.models import (
     Instance,
     Solution,
     solve_cmclp,
@@ -38,7 +38,7 @@ from planning.locate import (
     solve_pmedian,
 )
 from planning.network.prepared import prepared_for
-from planning.travel import nearest_site
+from planning.network.travel import nearest_site
 
 METHODS = ("mclp", "lscp", "pmedian", "cmclp")
 EXPLAIN_COLUMNS = [

@@ -24,9 +24,9 @@ import scipy.sparse as sp
 
 from geo.network import RoadNetwork
 from geo.projection import to_metric
-from planning.coverage import CoverageOptions, qualifying_sites
+from planning.coverage.compute import CoverageOptions, qualifying_sites
+from planning.coverage.standards import Standard
 from planning.network.prepared import prepared_for
-from planning.standards import Standard
 
 STEP_WEIGHTS = ((1 / 3, 1.0), (2 / 3, 0.68), (1.0, 0.22))
 

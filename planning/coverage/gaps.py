@@ -16,7 +16,7 @@ from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from geo.network import IntArray
 from geo.projection import to_lonlat, to_metric, utm_crs
-from planning.coverage import CoverageResult
+from planning.coverage.compute import CoverageResult
 
 GAP_COLUMNS = [
     "gap_id",
