@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,21 @@ class Analysis:
 
     coverage: CoverageResult
     gaps: gpd.GeoDataFrame
-    access: AccessResult
+    #: the accessibility scores, or how to compute them when first asked for
+    access_source: AccessResult | Callable[[], AccessResult]
     networks: dict[str, RoadNetwork]
     standards: tuple[Standard, ...]
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    @functools.cached_property
+    def access(self) -> AccessResult:
+        """E2SFCA scores and inequality, computed once, on first use.
+
+        Comparing two plans needs only coverage and gaps, so the scores of a
+        plan being edited are not computed until a page or a file shows them.
+        """
+        src = self.access_source
+        return src if isinstance(src, AccessResult) else src()
 
     @property
     def is_proxy(self) -> bool:
@@ -115,7 +127,7 @@ def run_analysis(
     plain_demand = pd.DataFrame(demand.drop(columns="geometry", errors="ignore"))
     coverage = compute_coverage(plain_sites, plain_demand, standards, nets, opts)
     gaps = find_gaps(coverage, plain_demand, gap_options)
-    access = compute_access(plain_sites, plain_demand, standards, nets, opts)
+    access = functools.partial(compute_access, plain_sites, plain_demand, standards, nets, opts)
     return Analysis(coverage, gaps, access, nets, standards, dict(provenance or {}))
 
 
