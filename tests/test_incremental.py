@@ -173,7 +173,7 @@ def test_an_edit_searches_only_the_new_site() -> None:
 
     warm = {"drive": _fresh(NET), "walk": _fresh(NET)}
     sites = _sites()
-    run_analysis(sites, DEMAND, STANDARDS, networks=warm)
+    assert len(run_analysis(sites, DEMAND, STANDARDS, networks=warm).access.points)
     calls: list[int] = []
     original = prep_mod.PreparedNetwork._search_rows
     original_nearest = prep_mod.PreparedNetwork._nearest_site
@@ -205,7 +205,7 @@ def test_an_edit_searches_only_the_new_site() -> None:
             },
         )
         edited, _ = apply_changes(sites, STANDARDS, [add])
-        run_analysis(edited, DEMAND, STANDARDS, networks=warm)
+        assert len(run_analysis(edited, DEMAND, STANDARDS, networks=warm).access.points)
     finally:
         prep_mod.PreparedNetwork._search_rows = original  # type: ignore[method-assign]
         prep_mod.PreparedNetwork._nearest_site = original_nearest  # type: ignore[method-assign]
