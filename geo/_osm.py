@@ -286,35 +286,28 @@ def read_osm(
     with tempfile.TemporaryDirectory(prefix="servicenet-osm-") as tmp:
         folder = Path(tmp)
         ref_arr, len_arr, way_kf, way_kb, way_src = _ways(path, folder, keys, classify)
-        # np.unique hashes integers in numpy 2.x, several times slower than sorting here
-        ordered = np.sort(ref_arr)
-        needed = (
-            ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
-            if len(ordered)
-            else ordered
-        )
+        # Every reference's rank among the distinct ids, by one sort: binary
+        # searches of millions of references jump all over memory.
+        order = np.argsort(ref_arr, kind="stable")
+        ordered = ref_arr[order]
+        fresh = np.ones(len(ordered), dtype=bool)
+        fresh[1:] = ordered[1:] != ordered[:-1]
+        needed = ordered[fresh]
+        rank = np.empty(len(ref_arr), dtype=np.int64)
+        rank[order] = np.cumsum(fresh) - 1
         ids_sorted, lon_arr, lat_arr = _locations(path, folder, needed)
 
+    # where each distinct id is among the nodes found, -1 if missing
+    found_at = np.full(len(needed), -1, dtype=np.int64)
+    found_at[np.searchsorted(needed, ids_sorted)] = np.arange(len(ids_sorted), dtype=np.int64)
+    missing = int((found_at < 0).sum())
+    node_of_ref = found_at[rank]
     way_of_ref = np.repeat(np.arange(len(len_arr), dtype=np.int64), len_arr)
     same_way = way_of_ref[:-1] == way_of_ref[1:]
-    a_ids = ref_arr[:-1][same_way]
-    b_ids = ref_arr[1:][same_way]
+    a = node_of_ref[:-1][same_way]
+    b = node_of_ref[1:][same_way]
     seg_way = way_of_ref[:-1][same_way]
-
-    def lookup(ids: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-        pos = np.searchsorted(ids_sorted, ids)
-        pos_c = np.minimum(pos, max(len(ids_sorted) - 1, 0))
-        found = (
-            (pos < len(ids_sorted)) & (ids_sorted[pos_c] == ids)
-            if len(ids_sorted)
-            else (np.zeros(len(ids), dtype=bool))
-        )
-        return pos_c.astype(np.int64), found
-
-    a, a_ok = lookup(a_ids)
-    b, b_ok = lookup(b_ids)
-    ok = a_ok & b_ok
-    missing = int((~lookup(needed)[1]).sum())
+    ok = (a >= 0) & (b >= 0)
     if clip_box is not None and len(ids_sorted):
         x0, y0, x1, y1 = clip_box
         inside = (lon_arr >= x0) & (lon_arr <= x1) & (lat_arr >= y0) & (lat_arr <= y1)
