@@ -283,19 +283,32 @@ def read_osm(
         When libosmium cannot read the file (the caller turns it into a
         :class:`~geo.errors.RoadNetworkError`).
     """
-    with tempfile.TemporaryDirectory(prefix="servicenet-osm-") as tmp:
-        folder = Path(tmp)
-        ref_arr, len_arr, way_kf, way_kb, way_src = _ways(path, folder, keys, classify)
-        # Every reference's rank among the distinct ids, by one sort: binary
-        # searches of millions of references jump all over memory.
-        order = np.argsort(ref_arr, kind="stable")
-        ordered = ref_arr[order]
-        fresh = np.ones(len(ordered), dtype=bool)
-        fresh[1:] = ordered[1:] != ordered[:-1]
-        needed = ordered[fresh]
-        rank = np.empty(len(ref_arr), dtype=np.int64)
-        rank[order] = np.cumsum(fresh) - 1
-        ids_sorted, lon_arr, lat_arr = _locations(path, folder, needed)
+    try:
+        with tempfile.TemporaryDirectory(prefix="servicenet-osm-") as tmp:
+            return _read(path, Path(tmp), keys, classify, clip_box)
+    except (OSError, pa.ArrowException) as exc:  # no room for the text, or text not OPL
+        raise RuntimeError(str(exc)) from exc
+
+
+def _read(
+    path: Path,
+    folder: Path,
+    keys: Collection[str],
+    classify: Classifier,
+    clip_box: tuple[float, float, float, float] | None,
+) -> OsmRoads:
+    """The two passes (see the module doc) and the segments, in a scratch ``folder``."""
+    ref_arr, len_arr, way_kf, way_kb, way_src = _ways(path, folder, keys, classify)
+    # Every reference's rank among the distinct ids, by one sort: binary
+    # searches of millions of references jump all over memory.
+    order = np.argsort(ref_arr, kind="stable")
+    ordered = ref_arr[order]
+    fresh = np.ones(len(ordered), dtype=bool)
+    fresh[1:] = ordered[1:] != ordered[:-1]
+    needed = ordered[fresh]
+    rank = np.empty(len(ref_arr), dtype=np.int64)
+    rank[order] = np.cumsum(fresh) - 1
+    ids_sorted, lon_arr, lat_arr = _locations(path, folder, needed)
 
     # where each distinct id is among the nodes found, -1 if missing
     found_at = np.full(len(needed), -1, dtype=np.int64)

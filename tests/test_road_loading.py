@@ -425,3 +425,22 @@ def test_a_warm_load_reads_arrays_and_imports_no_reader(tmp_path: Path) -> None:
     assert warm["x"] == cold.x.tolist() and warm["v"] == cold.v.tolist()
     assert warm["forward_s"] == cold.forward_s.tolist()
     assert warm["facts"] == json.loads(json.dumps(cold.facts.as_dict()))
+
+
+def test_no_room_for_the_osm_text_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OSM reader writes its text to a temporary folder: a full disk is a message."""
+    import tempfile
+
+    from geo import _osm
+    from geo.errors import RoadNetworkError
+
+    class Full:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_osm.tempfile, "TemporaryDirectory", Full)
+    assert _osm.tempfile is tempfile
+    with pytest.raises(RoadNetworkError) as err:
+        load_roads(ROADS / "rules.osm", cache=False)
+    assert "cannot read the OSM file" in err.value.en and "No space left" in err.value.en
+    assert err.value.exit_code == 2
