@@ -48,7 +48,6 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 T = TypeVar("T", bound=np.generic)
 
-LINE_TYPES = ("LineString", "MultiLineString", "LineString Z", "MultiLineString Z")
 _LINESTRING, _MULTILINESTRING = 1, 5  # shapely.get_type_id
 #: Text values looked at per column to tell a mis-decoded Shapefile.
 _SAMPLE_VALUES = 200
