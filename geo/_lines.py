@@ -48,7 +48,6 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 T = TypeVar("T", bound=np.generic)
 
-LINE_TYPES = ("LineString", "MultiLineString", "LineString Z", "MultiLineString Z")
 _LINESTRING, _MULTILINESTRING = 1, 5  # shapely.get_type_id
 #: Text values looked at per column to tell a mis-decoded Shapefile.
 _SAMPLE_VALUES = 200
@@ -508,6 +507,69 @@ def _insert(
     return out_xy[order], out_line[order]
 
 
+def _margin(xy: FloatArray) -> float:
+    """Metres safely above the rounding of coordinates as large as ``xy``'s."""
+    return 1e-9 * (1.0 + float(np.abs(xy).max(initial=0.0)))
+
+
+def _spots_within(spots: FloatArray, tol: float) -> tuple[IntArray, IntArray]:
+    """Pairs ``i < j`` of spots at most ``tol`` apart (GEOS ``dwithin``, as an STR-tree query).
+
+    Candidates are the spots in the same or a neighbouring square of a grid
+    a little wider than ``tol``; only those few are made points and checked
+    with GEOS.
+    """
+    if len(spots) < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    cell = tol + 2 * _margin(spots)
+    ij = np.floor((spots - spots.min(axis=0)) / cell).astype(np.int64)
+    width = int(ij[:, 1].max()) + 3
+    key = (ij[:, 0] + 1) * width + (ij[:, 1] + 1)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    left, right = [], []
+    for dx, dy in ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1)):  # each neighbour pair once
+        wanted = key + dx * width + dy
+        lo, hi = np.searchsorted(ordered, wanted, "left"), np.searchsorted(ordered, wanted, "right")
+        count = hi - lo
+        i = np.repeat(np.arange(len(spots), dtype=np.int64), count)
+        j = order[np.repeat(lo, count) + _ranks(count)]
+        keep = i < j if (dx, dy) == (0, 0) else np.ones(len(i), dtype=bool)
+        left.append(i[keep])
+        right.append(j[keep])
+    a, b = np.concatenate(left), np.concatenate(right)
+    near = np.zeros(len(a), dtype=bool)
+    if len(a):
+        pa = shapely.points(spots[a])
+        shapely.prepare(pa)
+        near = shapely.dwithin(pa, shapely.points(spots[b]), tol)
+    lo_hi = np.sort(np.column_stack([a[near], b[near]]), axis=1)
+    return lo_hi[:, 0].copy(), lo_hi[:, 1].copy()
+
+
+def _spots_near_lines(
+    spots: FloatArray, geoms: npt.NDArray[np.object_], vertices: _VertexIndex, tol: float
+) -> tuple[IntArray, IntArray]:
+    """(spot, line) pairs with the spot within ``tol`` of the line and not one of its vertices.
+
+    In the order of an STR-tree ``dwithin`` query (by spot, then tree order):
+    the tree is asked for boxes a hair wider than the query's, the pairs
+    where the spot is already a vertex are dropped, and GEOS checks the
+    distance of the few left, prepared as the query would.
+    """
+    pad = tol + _margin(spots)
+    boxes = shapely.box(spots[:, 0] - pad, spots[:, 1] - pad, spots[:, 0] + pad, spots[:, 1] + pad)
+    spot_i, line_j = shapely.STRtree(geoms).query(boxes)
+    new = ~vertices.contains(line_j, spots[spot_i])
+    spot_i, line_j = spot_i[new], line_j[new]
+    if not len(spot_i):
+        return spot_i, line_j
+    pts = shapely.points(spots[spot_i])
+    shapely.prepare(pts)
+    near = shapely.dwithin(pts, geoms[line_j], tol)
+    return spot_i[near], line_j[near]
+
+
 def node_lines(
     xy: FloatArray, line: IntArray, separated: BoolArray, tol: float
 ) -> tuple[FloatArray, IntArray, NodingStats]:
@@ -540,12 +602,8 @@ def node_lines(
     ends = np.empty((2 * n, 2), dtype=np.float64)
     ends[0::2], ends[1::2] = xy[first], xy[last]
     spots, spot_of = _distinct(ends)
-    spot_pts = shapely.points(spots)
-    left, right = shapely.STRtree(spot_pts).query(spot_pts, predicate="dwithin", distance=tol)
-    pair = left < right
-    graph = coo_matrix(
-        (np.ones(int(pair.sum())), (left[pair], right[pair])), shape=(len(spots), len(spots))
-    ).tocsr()
+    left, right = _spots_within(spots, tol)
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(spots), len(spots))).tocsr()
     _, spot_label = connected_components(graph, directed=False)
     label = spot_label[spot_of]
     head = np.full(label.max() + 1, len(ends), dtype=np.int64)
@@ -572,11 +630,7 @@ def node_lines(
     #    vertex of that line (nothing to do where it already is one). Found per
     #    spot, then handed to every end at the spot, in end order.
     spots, spot_of = _distinct(ends)
-    spot_i, line_j = shapely.STRtree(geoms).query(
-        shapely.points(spots), predicate="dwithin", distance=tol
-    )
-    new = ~vertices.contains(line_j, spots[spot_i])
-    spot_i, line_j = spot_i[new], line_j[new]
+    spot_i, line_j = _spots_near_lines(spots, geoms, vertices, tol)
     per_spot = np.bincount(spot_i, minlength=len(spots))
     spot_start = np.concatenate([[0], np.cumsum(per_spot)[:-1]]).astype(np.int64)
     per_end = per_spot[spot_of]

@@ -23,14 +23,17 @@ parses it in blocks, in C++:
    locations.
 
 Nothing else of the file is ever held: memory grows with the road vertices
-of the file, not with its size (about 40 bytes per road vertex while reading;
-the text of one block of ways at a time), plus the id filter's bitset:
+of the file, not with its size: the node ids of accepted ways (8 bytes a
+reference), the locations of their nodes (24 bytes a node), one block of
+text at a time, and the arrays of the network. (The synthetic 1M-node
+extract of bench/synthetic_roads.py peaks at 0.7 GB for the whole process,
+the 3M-node one at 1.4 GB.) The clip box cuts this down only once locations
+are known, as pyosmium offers no box filter in C++. Add the id filter's bitset:
 libosmium's ``IdSetDense`` allocates 512 kB for every block of 2^22 node ids
 that holds a road node, so its size follows how widely the ids are spread, up
 to about 1.5 GB when road nodes span the whole OSM id range. The temporary
 text takes disk space like the road ways and nodes of the file (about 30
-bytes per vertex). The clip box is applied as soon as locations are known,
-before any network is built. Vertices whose node is missing from the file
+bytes per vertex). Vertices whose node is missing from the file
 (extracts cut ways at their border) split the way there: a segment needs
 both of its nodes.
 """
@@ -283,38 +286,44 @@ def read_osm(
         When libosmium cannot read the file (the caller turns it into a
         :class:`~geo.errors.RoadNetworkError`).
     """
-    with tempfile.TemporaryDirectory(prefix="servicenet-osm-") as tmp:
-        folder = Path(tmp)
-        ref_arr, len_arr, way_kf, way_kb, way_src = _ways(path, folder, keys, classify)
-        # np.unique hashes integers in numpy 2.x, several times slower than sorting here
-        ordered = np.sort(ref_arr)
-        needed = (
-            ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
-            if len(ordered)
-            else ordered
-        )
-        ids_sorted, lon_arr, lat_arr = _locations(path, folder, needed)
+    try:
+        with tempfile.TemporaryDirectory(prefix="servicenet-osm-") as tmp:
+            return _read(path, Path(tmp), keys, classify, clip_box)
+    except (OSError, pa.ArrowException) as exc:  # no room for the text, or text not OPL
+        raise RuntimeError(str(exc)) from exc
 
+
+def _read(
+    path: Path,
+    folder: Path,
+    keys: Collection[str],
+    classify: Classifier,
+    clip_box: tuple[float, float, float, float] | None,
+) -> OsmRoads:
+    """The two passes (see the module doc) and the segments, in a scratch ``folder``."""
+    ref_arr, len_arr, way_kf, way_kb, way_src = _ways(path, folder, keys, classify)
+    # Every reference's rank among the distinct ids, by one sort: binary
+    # searches of millions of references jump all over memory.
+    order = np.argsort(ref_arr, kind="stable")
+    ordered = ref_arr[order]
+    fresh = np.ones(len(ordered), dtype=bool)
+    fresh[1:] = ordered[1:] != ordered[:-1]
+    needed = ordered[fresh]
+    rank = np.empty(len(ref_arr), dtype=np.int64)
+    rank[order] = np.cumsum(fresh) - 1
+    ids_sorted, lon_arr, lat_arr = _locations(path, folder, needed)
+
+    # where each distinct id is among the nodes found, -1 if missing
+    found_at = np.full(len(needed), -1, dtype=np.int64)
+    found_at[np.searchsorted(needed, ids_sorted)] = np.arange(len(ids_sorted), dtype=np.int64)
+    missing = int((found_at < 0).sum())
+    node_of_ref = found_at[rank]
     way_of_ref = np.repeat(np.arange(len(len_arr), dtype=np.int64), len_arr)
     same_way = way_of_ref[:-1] == way_of_ref[1:]
-    a_ids = ref_arr[:-1][same_way]
-    b_ids = ref_arr[1:][same_way]
+    a = node_of_ref[:-1][same_way]
+    b = node_of_ref[1:][same_way]
     seg_way = way_of_ref[:-1][same_way]
-
-    def lookup(ids: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-        pos = np.searchsorted(ids_sorted, ids)
-        pos_c = np.minimum(pos, max(len(ids_sorted) - 1, 0))
-        found = (
-            (pos < len(ids_sorted)) & (ids_sorted[pos_c] == ids)
-            if len(ids_sorted)
-            else (np.zeros(len(ids), dtype=bool))
-        )
-        return pos_c.astype(np.int64), found
-
-    a, a_ok = lookup(a_ids)
-    b, b_ok = lookup(b_ids)
-    ok = a_ok & b_ok
-    missing = int((~lookup(needed)[1]).sum())
+    ok = (a >= 0) & (b >= 0)
     if clip_box is not None and len(ids_sorted):
         x0, y0, x1, y1 = clip_box
         inside = (lon_arr >= x0) & (lon_arr <= x1) & (lat_arr >= y0) & (lat_arr <= y1)

@@ -12,6 +12,7 @@ same dropped segments and the same counts in the facts.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -425,3 +426,55 @@ def test_a_warm_load_reads_arrays_and_imports_no_reader(tmp_path: Path) -> None:
     assert warm["x"] == cold.x.tolist() and warm["v"] == cold.v.tolist()
     assert warm["forward_s"] == cold.forward_s.tolist()
     assert warm["facts"] == json.loads(json.dumps(cold.facts.as_dict()))
+
+
+def test_no_room_for_the_osm_text_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OSM reader writes its text to a temporary folder: a full disk is a message."""
+    import tempfile
+
+    from geo import _osm
+    from geo.errors import RoadNetworkError
+
+    class Full:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_osm.tempfile, "TemporaryDirectory", Full)
+    assert _osm.tempfile is tempfile
+    with pytest.raises(RoadNetworkError) as err:
+        load_roads(ROADS / "rules.osm", cache=False)
+    assert "cannot read the OSM file" in err.value.en and "No space left" in err.value.en
+    assert err.value.exit_code == 2
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    cells=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=2, max_size=40),
+    tol=st.sampled_from([0.0, 0.5, 1.0, math.sqrt(2.0), 2.0]),
+    scale=st.sampled_from([1.0, 0.5, 3.0]),
+)
+def test_spot_searches_equal_the_str_tree_queries(
+    cells: list[tuple[int, int]], tol: float, scale: float
+) -> None:
+    """The grid and box searches of node_lines find exactly what STR-tree dwithin
+    queries find, in the same order, even at exactly the snap distance."""
+    spots = np.unique(np.array(cells, dtype=float) * scale + [400_000.0, 3_000_000.0], axis=0)
+    pts = shapely.points(spots)
+    left, right = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=tol)
+    want = {(int(a), int(b)) for a, b in zip(left, right, strict=True) if a < b}
+    got_left, got_right = _lines._spots_within(spots, tol)
+    assert set(zip(got_left.tolist(), got_right.tolist(), strict=True)) == want
+    assert len(got_left) == len(want)
+
+    xy = spots[: len(spots) // 2 * 2]
+    line = np.repeat(np.arange(len(xy) // 2), 2)
+    xy, line = _lines._dedupe(xy, line)
+    n = int(line.max()) + 1 if len(line) else 0
+    if not n:
+        return
+    geoms = _lines._geometries(xy, line, n)
+    vertices = _lines._VertexIndex(xy, line)
+    spot_i, line_j = shapely.STRtree(geoms).query(pts, predicate="dwithin", distance=tol)
+    new = ~vertices.contains(line_j, spots[spot_i])
+    got_i, got_j = _lines._spots_near_lines(spots, geoms, vertices, tol)
+    assert np.array_equal(got_i, spot_i[new]) and np.array_equal(got_j, line_j[new])
