@@ -13,6 +13,7 @@ _DMS = re.compile(
     r"(?:(?P<min>\d+(?:\.\d+)?)\s*['′分]\s*)?"
     r"(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:[\"″秒]|''|′′)\s*)?$"
 )
+_PLAIN = re.compile(r"-?\d{1,3}(?:\.\d+)?\Z")
 _HEMISPHERE = {"e": 1, "n": 1, "w": -1, "s": -1, "东经": 1, "北纬": 1, "西经": -1, "南纬": -1}
 
 
@@ -55,6 +56,8 @@ def parse_coordinate(text: str) -> float:
     ValueError
         When the text is not a coordinate.
     """
+    if _PLAIN.match(text):  # the common case, a plain decimal: no folding, no patterns
+        return float(text)
     t = fold(text).replace(" ", "").lower()
     sign = 1
     for mark, s in _HEMISPHERE.items():
