@@ -59,6 +59,9 @@ WEIGHT = Bound("人数（权重）", "weight", 0.0, 1e9)
 CAPACITY = Bound("容量", "capacity", 0.0, 1e9)
 MINUTES = Bound("时间（分钟）", "minutes", 0.0, 1e4)
 COST = Bound("成本", "cost", 0.0, 1e12)
+#: a cost matrix's ``minutes`` may hold another impedance (spopt's San Francisco
+#: example gives metres), so its bound is wider than a standard's minutes
+MATRIX_COST = Bound("阻抗（时间或距离）", "impedance (time or distance)", 0.0, 1e7)
 BUDGET = Bound("预算", "budget", 0.0, 1e15)
 LON = Bound("经度", "longitude", -180.0, 180.0)
 LAT = Bound("纬度", "latitude", -90.0, 90.0)

@@ -159,7 +159,7 @@ def suggest(
     ("file", "line", "needle"),
     [
         ("matrix", "D0,K2,1e308", "row 6, column minutes"),
-        ("matrix", "D0,K2,10001", "row 6, column minutes"),
+        ("matrix", "D0,K2,10000001", "row 6, column minutes"),
         ("candidates", "K3,c,117.6,26.2,1,1e15", "row 4, column capacity"),
         ("candidates", "K3,c,117.6,26.2,1e308,5", "row 4, column cost"),
     ],
@@ -179,7 +179,7 @@ def test_cost_matrix_and_candidate_numbers_are_bounded(
     [
         (
             ("--count", "1", "--max-minutes", "1e308"),
-            "minutes must be a finite number from 0 to 10000",
+            "must be a finite number from 0 to 1e+07",
         ),
         (
             ("--budget", "1e308", "--max-minutes", "10"),

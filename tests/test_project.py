@@ -433,16 +433,23 @@ def _cli_worker(barrier, rounds: list[list[str]], report: str) -> None:  # type:
     other worker's (a barrier per round); exit codes and messages go to ``report``."""
     import contextlib
     import io
+    import traceback
 
-    from planning.cli import main
+    results: list[object] = []
+    try:
+        from planning.cli import main
 
-    results = []
-    for argv in rounds:
-        barrier.wait(timeout=120)
-        buf = io.StringIO()
-        with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
-            code = main(argv)
-        results.append((code, buf.getvalue()))
+        for argv in rounds:
+            barrier.wait(timeout=600)  # a loaded machine can start one worker late
+            buf = io.StringIO()
+            with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
+                code = main(argv)
+            results.append((code, buf.getvalue()))
+    except BaseException:
+        # say why in the report: the test shows it instead of a bare exit code
+        results.append(("worker failed", traceback.format_exc()))
+        Path(report).write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
+        raise
     Path(report).write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
 
 
@@ -467,7 +474,10 @@ def _race(tmp_path: Path, rounds: list[list[list[str]]]) -> list[list[tuple[int,
         proc.start()
     for proc in procs:
         proc.join(600)
-    assert [proc.exitcode for proc in procs] == [0] * workers
+    codes = [proc.exitcode for proc in procs]
+    if codes != [0] * workers:
+        why = [r.read_text(encoding="utf-8") if r.exists() else "(no report)" for r in reports]
+        pytest.fail(f"race workers exited {codes}: {why}")
     results = [json.loads(r.read_text(encoding="utf-8")) for r in reports]
     return [[tuple(results[w][i]) for w in range(workers)] for i in range(len(rounds))]
 

@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from geo.bounds import BUDGET, MINUTES, check_value
+from geo.bounds import BUDGET, MATRIX_COST, check_value
 from geo.errors import InputError
 from geo.network import RoadNetwork
 from geo.numbers import parse_number
@@ -105,7 +105,9 @@ class SuggestRequest:
             )
         if self.budget is not None:
             check_value(self.budget, BUDGET)
-        if check_value(self.max_minutes, MINUTES) <= 0:
+        # on a cost matrix the limit is in the matrix's own unit (metres in spopt's
+        # San Francisco example), so it is bounded as the matrix is
+        if check_value(self.max_minutes, MATRIX_COST) <= 0:
             raise InputError("时间标准须为有限的正数", "max minutes must be a finite number > 0")
         if not (np.isfinite(self.time_limit) and self.time_limit > 0):
             raise InputError("求解时限须为正数（秒）", "the time limit must be > 0 seconds")
@@ -333,12 +335,13 @@ def read_cost_matrix(
             ) from None
         if value < 0:
             raise bad(line, "minutes", "时间不能为负", "minutes must be >= 0")
-        if value > MINUTES.high:
+        if value > MATRIX_COST.high:
             raise bad(
                 line,
                 "minutes",
-                f"时间 {t} 超过上限 {MINUTES.high:g} 分钟；不可达的点对不要列出",
-                f"minutes {t!r} exceed the limit of {MINUTES.high:g}; leave unreachable pairs out",
+                f"时间 {t} 超过上限 {MATRIX_COST.high:g}；不可达的点对不要列出",
+                f"minutes {t!r} exceed the limit of {MATRIX_COST.high:g}; leave unreachable "
+                "pairs out",
             )
         if (o, d) in seen:
             raise bad(
