@@ -72,7 +72,13 @@ def pyrosm_graphs(path: str, crs: str) -> tuple[dict[str, nx.Graph], np.ndarray,
     speed = _speed(edges["maxspeed"]) if "maxspeed" in edges else np.full(len(edges), 30.0)
     edges["drive_s"] = edges["length"].to_numpy(dtype=float) / (speed / 3.6)
     edges["walk_s"] = edges["length"].to_numpy(dtype=float) / (WALK_KPH / 3.6)
-    graph = osm.to_graph(nodes, edges, graph_type="networkx")
+    graph = osm.to_graph(
+        nodes,
+        edges,
+        graph_type="networkx",
+        simplify_kwargs={"edge_attr_aggs": {"drive_s": sum, "walk_s": sum}},
+    )
+    nodes = nodes[nodes["id"].isin(set(graph.nodes))]  # simplification drops some
     ids = nodes["id"].tolist()
     x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(
         nodes["lon"].to_numpy(), nodes["lat"].to_numpy()
