@@ -470,8 +470,17 @@ def _race(tmp_path: Path, rounds: list[list[list[str]]]) -> list[list[tuple[int,
         ctx.Process(target=_cli_worker, args=(barrier, [r[w] for r in rounds], str(reports[w])))
         for w in range(workers)
     ]
-    for proc in procs:
-        proc.start()
+    # spawn re-runs the parent's __main__ file in each child; an earlier test in this
+    # process (Streamlit's AppTest) may have left it pointing at a temporary script,
+    # so the children start without one (the worker is found by its module)
+    main = sys.modules["__main__"]
+    main_file = main.__dict__.pop("__file__", None)
+    try:
+        for proc in procs:
+            proc.start()
+    finally:
+        if main_file is not None:
+            main.__file__ = main_file
     for proc in procs:
         proc.join(600)
     codes = [proc.exitcode for proc in procs]
