@@ -392,3 +392,42 @@ def test_shared_strings_are_counted_as_they_are_read(
     monkeypatch.setattr(limits, "MAX_CELLS", 20)
     with pytest.raises(SiteImportError, match="more than 20 shared strings"):
         read_xlsx(path.read_bytes(), source="sst.xlsx")
+
+
+def _many_sheets(path: Path, empty: int) -> None:
+    """``empty`` sheets without coordinates, then the sites: what a careless export gives."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["备注"])
+    for k in range(empty - 1):
+        wb.create_sheet(f"空{k}").append(["备注"])
+    ws = wb.create_sheet("站点")
+    ws.append(["site_id", "name", "kind", "level", "lon", "lat"])
+    ws.append(["X1", "站", "service_center", "township", 117.5, 26.2])
+    wb.save(path)
+
+
+def test_sheets_searched_for_coordinates_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Probe: an 870 KB workbook of 3,000 sheets without coordinates ran for more than
+    300 s: each sheet was looked at by opening the whole workbook again (quadratic)."""
+    import geo.tables
+
+    opened: list[str | None] = []
+    read = geo.tables.read_table
+
+    def counted(*args: object, **kwargs: object) -> object:
+        opened.append(kwargs.get("sheet"))  # type: ignore[arg-type]
+        return read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(geo.tables, "read_table", counted)
+    near, far = tmp_path / "near.xlsx", tmp_path / "far.xlsx"
+    _many_sheets(near, limits.MAX_SHEETS_SEARCHED - 1)  # the last sheet searched
+    assert len(import_sites(near, crs="wgs84").table) == 1  # still found
+    _many_sheets(far, 200)
+    opened.clear()
+    with pytest.raises(SiteImportError) as info:
+        import_sites(far, crs="wgs84")
+    assert len(opened) <= limits.MAX_SHEETS_SEARCHED + 1, len(opened)
+    text = f"{info.value.zh} {info.value.en}"
+    assert "--sheet" in text and f"{limits.MAX_SHEETS_SEARCHED}" in text, text
