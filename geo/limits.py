@@ -32,6 +32,9 @@ RATIO_FLOOR_BYTES = 1024 * 1024
 MAX_MERGED = 100_000
 #: Excel's own limit on the characters of one cell
 MAX_CELL_CHARS = 32_767
+#: XLSX worksheets looked at for coordinate columns when none is named (each is read
+#: whole; 3,000 empty sheets took more than 300 s)
+MAX_SHEETS_SEARCHED = 20
 
 
 def over_limit(

@@ -322,16 +322,24 @@ def save_project(
     """
     import pyogrio.errors
 
-    target = Path(path)
+    target = _real_file(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with exclusive(target, LOCK_TIMEOUT_S):
             scratch.clean(target.parent, f".{target.name}.")  # what a killed save left
-            return _save_locked(project, target, expected_version, overwrite)
+            saved = _save_locked(project, target, expected_version, overwrite)
+            return replace(saved, path=Path(path))
     except LockTimeout:
         raise _lock_timeout(target) from None
     except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise _write_error(exc, target) from None
+
+
+def _real_file(path: str | Path) -> Path:
+    """The file a save writes: a symbolic link's target, so that the lock (beside the file)
+    and the rename are those of every other writer of that file, and the link stays a link."""
+    given = Path(path)
+    return given.resolve() if given.is_symlink() else given
 
 
 def _lock_timeout(target: Path) -> ProjectLockedError:
@@ -551,9 +559,9 @@ def save_edit(
             same = False
             break
         deltas[table] = delta
-    target = Path(path)
+    target = _real_file(path)
     if not same or not target.exists():
-        return save_project(after, target, expected_version=expected_version)
+        return save_project(after, path, expected_version=expected_version)
     meta = {**after.metadata, "version": str(expected_version + 1), "modified": _now()}
     try:
         with exclusive(target, LOCK_TIMEOUT_S):
@@ -613,4 +621,4 @@ def save_edit(
             f"the project could not be saved ({type(exc).__name__}); the file on disk is unchanged",
             file=str(target),
         ) from None
-    return replace(after, metadata=meta, path=target)
+    return replace(after, metadata=meta, path=Path(path))

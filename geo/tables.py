@@ -569,7 +569,7 @@ def import_table(
     if sheet is None and len(raw.sheets) > 1:
         fields = _SITE_FIELDS if table_kind == "sites" else _DEMAND_FIELDS
         if not _find_header(raw, fields, vocab, label, _Collector())[1]:
-            for other in raw.sheets[1:]:
+            for other in raw.sheets[1 : limits.MAX_SHEETS_SEARCHED]:
                 try:
                     candidate = read_table(data, source=label, sheet=other)
                 except SiteImportError:
@@ -577,7 +577,21 @@ def import_table(
                 if _find_header(candidate, fields, vocab, label, _Collector())[1]:
                     raw, chosen_from = candidate, raw.sheet
                     break
+            else:
+                if len(raw.sheets) > limits.MAX_SHEETS_SEARCHED:
+                    raise _sheet_not_searched(len(raw.sheets), label)
     return _validate(raw, table_kind, label, crs, vocab, chosen_from)
+
+
+def _sheet_not_searched(count: int, label: str) -> SiteImportError:
+    n = limits.MAX_SHEETS_SEARCHED
+    return SiteImportError(
+        f"工作簿有 {count:,} 个工作表，前 {n} 个中没有坐标列；"
+        "请用 --sheet 指定工作表，或把数据表移到最前面",
+        f"the workbook has {count:,} worksheets and none of the first {n} has coordinate "
+        "columns; name the sheet with --sheet, or move the table to the front",
+        file=label,
+    )
 
 
 def _has_xy(cols: dict[str, int]) -> bool:

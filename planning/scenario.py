@@ -148,6 +148,28 @@ def _site_index(sites: pd.DataFrame, site_id: Any) -> int:
     return int(hits[0])
 
 
+_VOCABULARY_WORDS = {"kinds": ("站点类型", "site kind"), "levels": ("级别", "level")}
+
+
+def _vocabulary_code(table: str, value: object, number: int) -> str:
+    """The canonical code of a kind or level an added site names (a site of a kind no
+    standard knows was kept and silently counted nowhere)."""
+    from geo.vocab import load_vocabulary
+
+    vocab = load_vocabulary()
+    code = vocab.lookup(table, str(value))
+    if code is None:
+        zh, en = _VOCABULARY_WORDS[table]
+        known = ", ".join(vocab.known(table))
+        raise InputError(
+            f"未知的{zh} {value}（可用：{known}）",
+            f"unknown {en} {value!r} (use {known})",
+            row=number,
+            column=table[:-1],
+        )
+    return code
+
+
 def apply_changes(
     sites: gpd.GeoDataFrame, standards: tuple[Standard, ...], changes: list[Change]
 ) -> tuple[gpd.GeoDataFrame, tuple[Standard, ...]]:
@@ -169,6 +191,8 @@ def apply_changes(
                     f"站点编号 {p['site_id']} 已存在", f"site id {p['site_id']!r} exists"
                 )
             row = {"status": "planned", **p}
+            row["kind"] = _vocabulary_code("kinds", p["kind"], number)
+            row["level"] = _vocabulary_code("levels", p["level"], number)
             if row["status"] not in STATUSES:
                 raise InputError(f"未知状态 {row['status']}", f"unknown status {row['status']!r}")
             out = pd.concat([out, pd.DataFrame([row])], ignore_index=True)

@@ -173,6 +173,16 @@ def blank_lines_csv(path: Path, lines: int = 3_000_000) -> Path:
     return path
 
 
+def open_quote_csv(path: Path, lines: int = 16_000_000) -> Path:
+    """A header, then a quote never closed over ``lines`` short lines (48 MB for 16 million)."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write('name,kind,level,lon,lat\n"a,')
+        chunk = "A,\n" * 1_000_000
+        for _ in range(lines // 1_000_000):
+            fh.write(chunk)
+    return path
+
+
 def cost_matrix_csv(
     path: Path, origins: list[str], candidates: int, per_candidate: int = 3, seed: int = 0
 ) -> Path:

@@ -484,3 +484,15 @@ def test_an_edit_from_the_app_is_checked_before_it_is_stored(project_file: Path)
     with pytest.raises(InputError) as err:
         apply_changes(project.sites, project_standards(project), [click])
     assert (err.value.row, err.value.column) == (1, "lon") and "477.6" in err.value.en
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--walk-kph", "1e308"), ("--walk-kph", "31"), ("--max-snap-m", "1e308")]
+)
+def test_walking_speed_and_snap_distance_are_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    """Probe: --walk-kph 1e308 made every walk take no time and answered with exit 0."""
+    code, err = analyze(capsys, tmp_path / "o", option, value)
+    assert code == 2, err
+    assert "至多为" in err and "must be at most" in err and option[2:].replace("-", "_") in err

@@ -185,6 +185,19 @@ def test_hostile_csv_refused_at_a_named_limit_within_the_ceiling(
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
+def test_an_unclosed_quote_over_millions_of_lines_within_the_ceiling(
+    baseline: dict[str, int], tmp_path: Path
+) -> None:
+    """Probe: 48 MB of short lines after an unclosed quote took 1.7 GB: every physical line
+    was copied into a list (to check quotes) before the first record was read."""
+    path = hostile.open_quote_csv(tmp_path / "quote.csv")
+    code, err = check_within(baseline["import"], ["import", str(path)])
+    assert code == 2
+    assert str(path) in err and "row 2" in err and "malformed CSV" in err, err[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize(("candidates", "reach"), [(20_000, 3), (499_000, 1)])
 def test_cost_matrix_of_many_overlapping_candidates_solved_within_the_ceiling(
     candidates: int, reach: int, baseline: dict[str, int], tmp_path: Path
@@ -392,3 +405,63 @@ def test_shared_strings_are_counted_as_they_are_read(
     monkeypatch.setattr(limits, "MAX_CELLS", 20)
     with pytest.raises(SiteImportError, match="more than 20 shared strings"):
         read_xlsx(path.read_bytes(), source="sst.xlsx")
+
+
+def _many_sheets(path: Path, empty: int) -> None:
+    """``empty`` sheets without coordinates, then the sites: what a careless export gives."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["备注"])
+    for k in range(empty - 1):
+        wb.create_sheet(f"空{k}").append(["备注"])
+    ws = wb.create_sheet("站点")
+    ws.append(["site_id", "name", "kind", "level", "lon", "lat"])
+    ws.append(["X1", "站", "service_center", "township", 117.5, 26.2])
+    wb.save(path)
+
+
+def test_sheets_searched_for_coordinates_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Probe: an 870 KB workbook of 3,000 sheets without coordinates ran for more than
+    300 s: each sheet was looked at by opening the whole workbook again (quadratic)."""
+    import geo.tables
+
+    opened: list[str | None] = []
+    read = geo.tables.read_table
+
+    def counted(*args: object, **kwargs: object) -> object:
+        opened.append(kwargs.get("sheet"))  # type: ignore[arg-type]
+        return read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(geo.tables, "read_table", counted)
+    near, far = tmp_path / "near.xlsx", tmp_path / "far.xlsx"
+    _many_sheets(near, limits.MAX_SHEETS_SEARCHED - 1)  # the last sheet searched
+    assert len(import_sites(near, crs="wgs84").table) == 1  # still found
+    _many_sheets(far, 200)
+    opened.clear()
+    with pytest.raises(SiteImportError) as info:
+        import_sites(far, crs="wgs84")
+    assert len(opened) <= limits.MAX_SHEETS_SEARCHED + 1, len(opened)
+    text = f"{info.value.zh} {info.value.en}"
+    assert "--sheet" in text and f"{limits.MAX_SHEETS_SEARCHED}" in text, text
+
+
+def test_first_lines_and_record_lines_equal_splitting_the_whole_text() -> None:
+    """The bounded look-ups give what splitting everything gave (line ends of every kind,
+    a ``\\r\\n`` across the first chunk's edge, long and empty lines)."""
+    import random
+
+    from geo.textio import _first_lines, _PhysicalLines
+
+    rng = random.Random(7)
+    for _ in range(200):
+        parts = [rng.choice(["", "a", "x" * rng.randint(1, 70_000), '"q"']) for _ in range(60)]
+        text = "".join(p + rng.choice(["\n", "\r\n", "\r"]) for p in parts)
+        if rng.random() < 0.5:
+            text = "y" * (65_535 - len(parts[0])) + text  # a \r\n across 64 KiB
+        assert _first_lines(text, 50) == text.splitlines()[:50]
+        lines = io.StringIO(text, newline="").readlines()
+        cursor, start = _PhysicalLines(text), 1
+        for stop in sorted(rng.sample(range(2, len(lines) + 2), 10)):
+            assert cursor.upto(stop) == "".join(lines[start - 1 : stop - 1])
+            start = stop

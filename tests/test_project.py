@@ -713,3 +713,45 @@ def test_the_windows_lock_path_serialises_too(
     with fl.exclusive(target, 0.2):  # released
         pass
     assert fl.lock_path(target).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("kind", "service_centre", ("未知的站点类型 service_centre", "unknown site kind")),
+        ("kind", "<b>x</b>", ("未知的站点类型 <b>x</b>", "unknown site kind")),
+        ("level", "galaxy", ("未知的级别 galaxy", "unknown level 'galaxy'")),
+    ],
+)
+def test_an_added_site_of_an_unknown_kind_or_level_is_refused(
+    field: str, value: str, words: tuple[str, str]
+) -> None:
+    """Probe: ``"kind": "service_centre"`` (a typo) was stored with exit 0, and every later
+    analysis of the scenario counted the site nowhere without a word."""
+    from geo.errors import InputError
+    from planning.scenario import apply_changes
+
+    demo = load_demo()
+    payload = {"site_id": "NEW1", "kind": "service_center", "level": "township"}
+    payload |= {field: value, "lon": 117.9, "lat": 25.55}
+    close = Change("close_site", {"site_id": "S0014"})
+    with pytest.raises(InputError) as info:
+        apply_changes(demo.sites, load_standards(), [close, Change("add_site", payload)])
+    assert all(w in f"{info.value.zh} {info.value.en}" for w in words), info.value
+    assert info.value.row == 2 and info.value.column == field
+
+
+def test_an_added_site_may_name_its_kind_and_level_in_chinese() -> None:
+    from planning.scenario import apply_changes
+
+    demo = load_demo()
+    payload = {
+        "site_id": "NEW1",
+        "kind": "职工服务中心",
+        "level": "乡镇级",
+        "lon": 117.9,
+        "lat": 25.5,
+    }
+    sites, _ = apply_changes(demo.sites, load_standards(), [Change("add_site", payload)])
+    added = sites[sites["site_id"] == "NEW1"].iloc[0]
+    assert (added["kind"], added["level"]) == ("service_center", "township")

@@ -101,3 +101,36 @@ def test_an_edit_of_the_sites_is_saved_whole(base) -> None:
     fewer = replace(saved, sites=saved.sites.iloc[:10].copy())
     out = save_edit(saved, fewer, path, expected_version=saved.version)
     assert len(open_project(path).sites) == 10 and out.version == saved.version + 1
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "symlink"), reason="no symbolic links here")
+def test_a_save_through_a_symbolic_link_takes_the_real_files_lock(
+    base, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Probe: a project in the app's folder linked to a file the CLI edits. The link's save
+    locked ``.link.gpkg...lock`` and the CLI's ``.plan.gpkg...lock``: both saves passed the
+    version check at once, both said saved, and one change was lost (2 of 6 races)."""
+    import geo.project as gp
+    from geo.filelock import exclusive
+
+    project, tmp = base
+    real = tmp / "shared" / "plan.gpkg"
+    real.parent.mkdir()
+    saved = save_project(project, real)
+    (tmp / "projects").mkdir()
+    link = tmp / "projects" / "link.gpkg"
+    link.symlink_to(real)
+    monkeypatch.setattr(gp, "LOCK_TIMEOUT_S", 0.2)
+    edit = add_changes(saved, "甲", [_add(117.5)])
+    with exclusive(real, 1.0):  # the CLI is saving the real file
+        with pytest.raises(gp.ProjectLockedError):
+            save_edit(saved, edit, link, expected_version=saved.version)
+        with pytest.raises(gp.ProjectLockedError):
+            save_project(edit, link, expected_version=saved.version)
+    # a whole save through the link writes the real file and keeps the link
+    after = save_project(
+        replace(edit, metadata={**edit.metadata, "note": "x"}), link, expected_version=saved.version
+    )
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert open_project(real).version == after.version == saved.version + 1
+    assert "甲" in set(open_project(real).scenarios["scenario"])

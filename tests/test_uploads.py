@@ -53,16 +53,20 @@ def test_candidate_upload_name_never_becomes_a_path(
     assert _files(sandbox / "t") == set()
 
 
+def _upload_road(name: str, data: bytes, mime: str) -> AppTest:
+    """The coverage page after a road file called ``name`` was uploaded."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("ui/pages/coverage.py").run(timeout=120)
+    at.file_uploader(key="cov_roads").upload(name, data, mime).run(timeout=120)
+    return at
+
+
 def test_road_upload_name_never_becomes_a_path_and_a_refused_one_is_removed(
     sandbox: Path,
 ) -> None:
     """A road file that cannot be used is deleted at once; its client name reaches no path."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("ui/pages/coverage.py").run(timeout=120)
-    at.file_uploader(key="cov_roads").upload(
-        "../../../evil.geojson", b'{"type": "nothing"}', "application/geo+json"
-    ).run(timeout=120)
+    at = _upload_road("../../../evil.geojson", b'{"type": "nothing"}', "application/geo+json")
     assert not at.exception, at.exception
     assert any("路网文件无法使用" in e.value for e in at.error), [e.value for e in at.error]
     assert "roads_path" not in at.session_state
@@ -230,3 +234,16 @@ def test_a_zipped_shapefile_is_kept_whole_and_read_in_place(tmp_path: Path) -> N
     assert path.name.endswith(".shp.zip") and path.parent == uploads
     assert sorted(p.name for p in uploads.iterdir()) == [path.name]
     assert load_roads(path, cache=False).facts.nodes == 5
+
+
+def test_a_refused_road_upload_is_named_as_uploaded_not_by_its_server_path(
+    sandbox: Path,
+) -> None:
+    """Probe: GDAL's refusal of a road upload showed the file's path on the server
+    (``…/cache/servicenet/roads/<sha256>.shp.zip``) to whoever uploaded it."""
+    at = _upload_road("roads.zip", b"PK\x03\x04 not really a zip", "application/zip")
+    assert not at.exception, at.exception
+    shown = [e.value for e in at.error]
+    assert any("路网文件无法使用" in e for e in shown), shown
+    assert not any("servicenet" in e or str(sandbox) in e for e in shown), shown
+    assert any("roads" in e for e in shown), shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -94,6 +95,16 @@ def save_roads_upload(name: str, data: bytes) -> str:
     st.session_state["roads_path"] = str(path)
     st.session_state["roads_name"] = name
     return str(path)
+
+
+def roads_message(text: str) -> str:
+    """A message about the session's road file naming it as uploaded: its stored path
+    (the server's cache folder and the file's hash) is no one else's business."""
+    path, name = st.session_state.get("roads_path"), st.session_state.get("roads_name")
+    if not path:
+        return text
+    shown = str(name or Path(path).name)
+    return text.replace(str(path), shown).replace(str(Path(path).parent), "…")
 
 
 def drop_roads_upload() -> None:

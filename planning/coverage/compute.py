@@ -30,6 +30,12 @@ AFTER_COMPLETION = ("existing", "planned", "under_construction")
 TOLERANCE_S = 1e-6
 
 
+#: a walking speed above this is a typing error (a runner keeps about 20 km/h)
+WALK_KPH_BOUND = 30.0
+#: a snap farther than this is not a walk to the road (100 km)
+MAX_SNAP_M_BOUND = 100_000.0
+
+
 @dataclass(frozen=True)
 class CoverageOptions:
     """How coverage is computed.
@@ -45,14 +51,19 @@ class CoverageOptions:
     search_factor: float = 4.0
 
     def __post_init__(self) -> None:
-        for name, zh in (
-            ("max_snap_m", "最大吸附距离（米）"),
-            ("walk_kph", "步行速度（千米/时）"),
-            ("search_factor", "搜索倍数"),
+        for name, zh, most in (
+            ("max_snap_m", "最大吸附距离（米）", MAX_SNAP_M_BOUND),
+            ("walk_kph", "步行速度（千米/时）", WALK_KPH_BOUND),
+            ("search_factor", "搜索倍数", np.inf),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not (np.isfinite(value) and value > 0):
                 raise InputError(f"{zh}须为有限的正数：{value}", f"{name} must be > 0: {value}")
+            if value > most:
+                # a walk of 1e308 km/h answered "everyone covered" with exit 0
+                raise InputError(
+                    f"{zh}至多为 {most:g}：{value}", f"{name} must be at most {most:g}: {value}"
+                )
 
 
 @dataclass(frozen=True)

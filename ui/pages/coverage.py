@@ -49,7 +49,7 @@ try:
         analysis = ana.current_analysis(sites, demand, after)
         areas = ana.current_service_areas(sites, demand, after)
 except ServicenetError as exc:
-    st.error(tr("roads_failed", message=exc.zh if lg == "zh" else exc.en))
+    st.error(tr("roads_failed", message=ana.roads_message(exc.zh if lg == "zh" else exc.en)))
     ana.drop_roads_upload()  # a road file that cannot be used is not kept
     st.stop()
 if analysis.is_proxy:
