@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent
 _started = time.perf_counter()  # the whole run of this script, for the server log
 log = logging.getLogger("servicenet.app")
 
-st.set_page_config(page_title="servicenet", page_icon=":material/hub:", layout="wide")
+# no page_icon: a Material icon as the favicon is fetched from a font server (not offline)
+st.set_page_config(page_title="servicenet", layout="wide")
 
 
 def _hide_error_details() -> None:
