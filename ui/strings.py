@@ -161,6 +161,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "roads_in_use": ("正在使用路网：{name}", "Using roads: {name}"),
     "roads_clear": ("改用示意路网", "Use the proxy network"),
     "roads_failed": ("路网文件无法使用：{message}", "The road file cannot be used: {message}"),
+    "show_service_areas": (
+        "在地图上画出服务范围（大路网上较慢）",
+        "Draw service areas on the map (slow on large road networks)",
+    ),
     "after_completion": (
         "计入规划和在建站点（建成后）",
         "Count planned and under-construction sites (after completion)",

@@ -38,6 +38,10 @@ with st.sidebar:
             ana.save_roads_upload(roads_file.name, roads_file.getvalue())
         except ServicenetError as exc:
             st.error(tr("roads_failed", message=exc.zh if lg == "zh" else exc.en))
+    # service areas cost minutes on a city's road network: drawn on request there
+    show_areas = st.checkbox(
+        tr("show_service_areas"), value=not ana.roads_path(), key="cov_show_areas"
+    )
     if ana.roads_path():
         st.caption(tr("roads_in_use", name=st.session_state.get("roads_name", "")))
         if st.button(tr("roads_clear"), key="cov_roads_clear"):
@@ -47,7 +51,13 @@ with st.sidebar:
 try:
     with st.spinner(tr("computing")):
         analysis = ana.current_analysis(sites, demand, after)
-        areas = ana.current_service_areas(sites, demand, after)
+        areas = (
+            ana.current_service_areas(sites, demand, after)
+            if show_areas
+            else gpd.GeoDataFrame(
+                {"kind": [], "level": []}, geometry=gpd.GeoSeries([], crs=4326), crs=4326
+            )
+        )
 except ServicenetError as exc:
     st.error(tr("roads_failed", message=ana.roads_message(exc.zh if lg == "zh" else exc.en)))
     ana.drop_roads_upload()  # a road file that cannot be used is not kept
