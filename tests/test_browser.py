@@ -298,9 +298,15 @@ def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
             page.get_by_role("button", name="添加规划站点").first.click()
             page.get_by_text(f"已保存（第 {2 + i} 版）").wait_for(timeout=60_000)
             _wait_idle(page)
-            # the figures changed: the comparison counts the new site
-            added = page.locator("[data-testid='stMetric']").filter(has_text="新增站点").first
-            assert added.inner_text().split()[-1] == str(i)
+            # the figures changed: the comparison counts the new site (Streamlit replaces
+            # the elements of the previous run as the new one reaches them: wait for it)
+            page.wait_for_function(
+                """n => [...document.querySelectorAll("[data-testid='stMetric']")]
+                        .some(m => m.innerText.includes("新增站点")
+                                   && m.innerText.trim().split(/\\s+/).pop() === n)""",
+                arg=str(i),
+                timeout=60_000,
+            )
             runs = [line for line in SERVER_LOG[logged:] if "edit to updated figures in" in line]
             assert runs, "the server logged no time for the edit"
             seconds = float(runs[-1].split(" figures in ")[1].split()[0])
