@@ -42,8 +42,8 @@ from planning.network.travel import (
     NearestResult,
     OdMatrix,
     Snapped,
-    _index,
     _split,
+    _unsplit_arcs,
     snap,
 )
 
@@ -95,15 +95,7 @@ class PreparedNetwork:
         self.demand_snap = snap(net, *demand_xy, max_snap_m=max_snap_m, walk_kph=walk_kph)
         self.n_demand = len(self.demand_snap.ok)
         split = _split(net, self.demand_snap)
-        idx = _index(net)
-        is_split = np.zeros(net.n_segments, dtype=bool)
-        is_split[split.split_segments] = True
-        keep = ~is_split[idx.base_seg]
-        rows, cols, w = idx.base_rows[keep], idx.base_cols[keep], idx.base_w[keep]
-        # parallel arcs: sorted by (row, col, weight), so the first of each run is the fastest
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        rows, cols, w = rows[first], cols[first], w[first]
+        rows, cols, w = _unsplit_arcs(net, split)
         a, b, pw = split.piece_arcs()
         n = split.n_nodes
         self.n_nodes = n

@@ -352,6 +352,23 @@ def _split(net: RoadNetwork, snaps: Snapped) -> _Split:
     return _Split(tail, head, fw, bw, x, y, point_node, useg, len(piece_seg))
 
 
+def _unsplit_arcs(net: RoadNetwork, split: _Split) -> tuple[IntArray, IntArray, FloatArray]:
+    """Reversed arcs of the segments ``split`` left whole, the fastest of parallel ones.
+
+    They come from the network's cached, presorted arc list, so no sort runs per query.
+    """
+    idx = _index(net)
+    is_split = np.zeros(net.n_segments, dtype=bool)
+    is_split[split.split_segments] = True
+    keep = ~is_split[idx.base_seg]
+    rows, cols, w = idx.base_rows[keep], idx.base_cols[keep], idx.base_w[keep]
+    # parallel arcs: the list is sorted by (row, col, weight), so the first of each
+    # pair is the fastest
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return rows[first], cols[first], w[first]
+
+
 def _graph(net: RoadNetwork, demand: Snapped, sites: Snapped) -> _Graph:
     """Augmented graph with one source node per snapped site.
 
@@ -363,16 +380,7 @@ def _graph(net: RoadNetwork, demand: Snapped, sites: Snapped) -> _Graph:
     fields = Snapped.__dataclass_fields__
     both = Snapped(*(np.concatenate([getattr(demand, f), getattr(sites, f)]) for f in fields))
     split = _split(net, both)
-    idx = _index(net)
-    is_split = np.zeros(net.n_segments, dtype=bool)
-    is_split[split.split_segments] = True
-    keep = ~is_split[idx.base_seg]
-    rows, cols, w = idx.base_rows[keep], idx.base_cols[keep], idx.base_w[keep]
-    # parallel arcs: the list is sorted by (row, col, weight), so the first of each
-    # pair is the fastest
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, w = rows[first], cols[first], w[first]
+    rows, cols, w = _unsplit_arcs(net, split)
     # pieces of split segments always touch a new node: no pair repeats a base arc
     a, b, pw = split.piece_arcs()
     n, point_node = split.n_nodes, split.point_node
