@@ -511,9 +511,10 @@ def _keyed_delta(
     kb, ka = key_list(before), key_list(after)
     if len(set(kb)) != len(kb) or len(set(ka)) != len(ka):
         return None
-    removed = [k for k in kb if k not in set(ka)]
-    added = np.array([k not in set(kb) for k in ka], dtype=bool)
-    kept_before = before[np.array([k in set(ka) for k in kb], dtype=bool)]
+    set_a, set_b = set(ka), set(kb)
+    removed = [k for k in kb if k not in set_a]
+    added = np.array([k not in set_b for k in ka], dtype=bool)
+    kept_before = before[np.array([k in set_a for k in kb], dtype=bool)]
     kept_after = after[~added]
     if (
         not kept_before.reset_index(drop=True)
