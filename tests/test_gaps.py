@@ -234,3 +234,36 @@ def test_clusters_equal_the_components_of_all_pairs(seed: int) -> None:
     got_n, got = clusters(xy, link)
     assert got_n == want_n
     assert np.array_equal(got, want)
+
+
+def test_gaps_of_unchanged_standards_are_reused_and_equal_a_fresh_computation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An edit that changes one standard's coverage recomputes that standard's gaps
+    only; the result equals a computation with nothing kept."""
+    import planning.coverage.gaps as gaps_mod
+
+    cov, demand = _coverage(7)
+    gaps_mod._standard_gaps.clear()
+    first = find_gaps(cov, demand)
+    computed: list[str] = []
+    real = gaps_mod._standard_gap_rows
+
+    def counting(kind: str, level: str, *args: object, **kwargs: object) -> object:
+        computed.append(f"{kind}/{level}")
+        return real(kind, level, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gaps_mod, "_standard_gap_rows", counting)
+    _assert_same(find_gaps(cov, demand), first)
+    assert computed == []  # nothing changed: nothing computed again
+    # cover a few more points of one standard only
+    points = cov.points.copy()
+    one = (points["kind"] == points["kind"].iloc[0]) & (points["level"] == points["level"].iloc[0])
+    flip = points.index[one & ~points["covered"]][:25]
+    points.loc[flip, "covered"] = True
+    edited = CoverageResult(points, cov.standards, cov.by_area, cov.options)
+    got = find_gaps(edited, demand)
+    assert computed == [f"{points['kind'].iloc[0]}/{points['level'].iloc[0]}"]
+    gaps_mod._standard_gaps.clear()
+    _assert_same(got, find_gaps(edited, demand))
+    _assert_same(got, reference_find_gaps(edited, demand, GapOptions()))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -87,27 +92,32 @@ def find_gaps(
     dx, dy = to_metric(demand["lon"], demand["lat"], crs)
     pos = pd.Series(np.arange(len(demand)), index=demand["demand_id"].to_numpy())
     total = float(demand["weight"].sum())
-    tables: list[pd.DataFrame] = []
-    shapes: list[npt.NDArray[np.object_]] = []
+    keys: list[str] = []
+    jobs: dict[str, tuple[str, str, pd.DataFrame, npt.NDArray[np.float64]]] = {}
     for (kind, level), part in pts[~pts["covered"]].groupby(["kind", "level"], sort=False):
         idx = pos.loc[part["demand_id"].to_numpy()].to_numpy()
-        mode = str(part["mode"].iloc[0])
-        max_minutes = float(part["max_minutes"].iloc[0])
-        link = opts.link_m(mode, max_minutes)
         xy = np.column_stack([dx[idx], dy[idx]])
-        n_gaps, label = clusters(xy, link)
-        table = _gap_table(part, label, n_gaps, xy, total)
-        lon, lat = to_lonlat(table.pop("cx").to_numpy(), table.pop("cy").to_numpy(), crs)
-        table.insert(0, "rule", f"{kind}/{level}: {mode} <= {max_minutes:g} min")
-        table.insert(0, "max_minutes", max_minutes)
-        table.insert(0, "mode", mode)
-        table.insert(0, "level", str(level))
-        table.insert(0, "kind", str(kind))
-        table["lon"], table["lat"] = lon, lat
-        tables.append(table)
-        # the area around the uncovered points themselves (not their hull, which
-        # in a dense city would swallow covered streets between them)
-        shapes.append(_outlines(xy, label, n_gaps, max(opts.buffer_m, link / 2), link))
+        key = _standard_key(part, xy, opts, total, crs)
+        keys.append(key)
+        jobs[key] = (str(kind), str(level), part, xy)
+    with _standard_gaps_lock:  # app sessions run in threads of one process
+        found = {k: _standard_gaps[k] for k in jobs if k in _standard_gaps}
+    todo = [k for k in jobs if k not in found]
+    if todo:
+        # the outlines (GEOS unions, which release the GIL) of several standards
+        # are drawn at the same time, one standard per core
+        workers = max(1, min(len(todo), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            rows = pool.map(lambda k: _standard_gap_rows(*jobs[k], opts, total, crs), todo)
+            found.update(zip(todo, rows, strict=True))
+    with _standard_gaps_lock:
+        for key in keys:
+            _standard_gaps[key] = found[key]
+            _standard_gaps.move_to_end(key)
+        while len(_standard_gaps) > _STANDARD_GAPS_KEPT:
+            _standard_gaps.popitem(last=False)
+    tables = [found[k][0].copy() for k in keys]
+    shapes = [found[k][1] for k in keys]
     if not tables:
         return gpd.GeoDataFrame(columns=[*GAP_COLUMNS, "geometry"], geometry="geometry", crs=4326)
     table = pd.concat(tables, ignore_index=True)
@@ -128,6 +138,58 @@ def find_gaps(
     gaps.insert(0, "rank", rank)
     gaps.insert(0, "gap_id", [f"G{s + 1}-{r:03d}" for s, r in zip(std_index, rank, strict=True)])
     return gaps[[*GAP_COLUMNS, "geometry"]]
+
+
+# The gaps of one standard, kept by the content of what they are computed from:
+# an edit in the app changes the coverage of one or two standards, and the
+# gaps (and outlines, the costly part) of the others are not computed again.
+_STANDARD_GAPS_KEPT = 48
+_standard_gaps: OrderedDict[str, tuple[pd.DataFrame, npt.NDArray[np.object_]]] = OrderedDict()
+_standard_gaps_lock = threading.Lock()
+_KEY_COLUMNS = (
+    "kind", "level", "mode", "max_minutes", "demand_id", "weight", "minutes",
+    "nearest_site_id", "county", "township",
+)  # fmt: skip
+
+
+def _standard_key(
+    part: pd.DataFrame, xy: npt.NDArray[np.float64], opts: GapOptions, total: float, crs: str
+) -> str:
+    """A hash of everything one standard's gaps depend on."""
+    digest = hashlib.sha256(repr((opts, total, crs, len(part))).encode())
+    cols = [c for c in _KEY_COLUMNS if c in part.columns]
+    digest.update(repr(cols).encode())
+    digest.update(pd.util.hash_pandas_object(part[cols], index=False).to_numpy().tobytes())
+    digest.update(np.ascontiguousarray(xy).tobytes())
+    return digest.hexdigest()
+
+
+def _standard_gap_rows(
+    kind: str,
+    level: str,
+    part: pd.DataFrame,
+    xy: npt.NDArray[np.float64],
+    opts: GapOptions,
+    total: float,
+    crs: str,
+) -> tuple[pd.DataFrame, npt.NDArray[np.object_]]:
+    """The gaps of one standard (unranked) and their outlines, in metric ``crs``."""
+    mode = str(part["mode"].iloc[0])
+    max_minutes = float(part["max_minutes"].iloc[0])
+    link = opts.link_m(mode, max_minutes)
+    n_gaps, label = clusters(xy, link)
+    table = _gap_table(part, label, n_gaps, xy, total)
+    lon, lat = to_lonlat(table.pop("cx").to_numpy(), table.pop("cy").to_numpy(), crs)
+    table.insert(0, "rule", f"{kind}/{level}: {mode} <= {max_minutes:g} min")
+    table.insert(0, "max_minutes", max_minutes)
+    table.insert(0, "mode", mode)
+    table.insert(0, "level", level)
+    table.insert(0, "kind", kind)
+    table["lon"], table["lat"] = lon, lat
+    # the area around the uncovered points themselves (not their hull, which
+    # in a dense city would swallow covered streets between them)
+    shapes = _outlines(xy, label, n_gaps, max(opts.buffer_m, link / 2), link)
+    return table, shapes
 
 
 def clusters(xy: npt.NDArray[np.float64], link: float) -> tuple[int, IntArray]:
