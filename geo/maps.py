@@ -20,6 +20,7 @@ from urllib.parse import quote
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 import shapely.geometry
 from branca.element import Element, MacroElement
@@ -27,7 +28,7 @@ from jinja2 import Template
 
 from geo import coords
 from geo.mapassets import MapAssets, local_assets
-from geo.safe import html_text, script_json
+from geo.safe import HTML_ESCAPES, html_text, script_json
 
 LEVEL_ORDER = ("city", "county", "township", "community", "park")
 KIND_ORDER = ("service_center", "workers_palace", "cultural_center", "reading_room")
@@ -174,6 +175,92 @@ class _NumberedMarkers(MacroElement):  # type: ignore[misc]
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "NumberedMarkers"
         self.points = script_json(points)
+
+
+class _RawScript(Element):  # type: ignore[misc]
+    """Script text put in the page as it is.
+
+    branca compiles the rendered script of every element again as a Jinja2
+    template; for a layer of 20,000 points that is megabytes of text and
+    seconds per page run. This element's text is not a template (its user
+    text is escaped all the same, :func:`geo.safe.script_json`).
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "RawScript"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+#: demand tables larger than this are drawn on a canvas (SVG below it)
+CANVAS_ABOVE = 5000
+
+
+class _DemandPoints(MacroElement):  # type: ignore[misc]
+    """Demand points as grey circles with a tooltip, drawn from one array.
+
+    Each point is ``[lat, lon, radius, tooltip HTML]`` (HTML escaped by
+    :func:`geo.safe.html_text`, the array written by
+    :func:`geo.safe.script_json`). Large tables are drawn on a canvas, which
+    a browser keeps responsive with tens of thousands of circles.
+    """
+
+    def __init__(self, points: list[list[Any]]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "DemandPoints"
+        self.points = script_json(points)
+        self.canvas = len(points) > CANVAS_ABOVE
+
+    def render(self, **kwargs: Any) -> Any:
+        renderer = "L.canvas({padding: 0.5})" if self.canvas else "undefined"
+        parent: Any = self._parent
+        figure: Any = self.get_root()
+        script = (
+            f"(function () {{\n    var renderer = {renderer};\n"
+            f"    {self.points}.forEach(function (p) {{\n"
+            '        L.circleMarker([p[0], p[1]], {radius: p[2], color: "#7f7f7f", '
+            'weight: 1, fill: true, fillColor: "#bdbdbd", fillOpacity: 0.45, '
+            "renderer: renderer})\n"
+            f"            .bindTooltip(p[3], {{sticky: true}}).addTo({parent.get_name()});\n"
+            "    });\n})();\n"
+        )
+        figure.script.add_child(_RawScript(script), name=self.get_name())
+
+
+def _demand_points(demand: gpd.GeoDataFrame, basemap: str) -> list[list[Any]]:
+    """``[lat, lon, radius, tooltip]`` per demand point, column by column."""
+    lon, lat = _display_xy(
+        demand["lon"].to_numpy(dtype="float64"), demand["lat"].to_numpy(dtype="float64"), basemap
+    )
+    weight = pd.to_numeric(demand["weight"], errors="coerce").to_numpy(dtype="float64")
+    top = float(np.nanmax(weight)) if len(weight) and np.isfinite(weight).any() else 0.0
+    top = top or 1.0
+    radius = np.round(2 + 8 * np.sqrt(np.maximum(np.nan_to_num(weight, nan=0.0), 0) / top), 2)
+    ids = demand["demand_id"].map(_cell).astype(str)
+    if "name" in demand.columns:
+        names = demand["name"].map(_cell).astype(str)
+        title = names.where(names != "", ids)
+    else:
+        title = ids
+    shown = pd.Series(weight).map(lambda w: "" if math.isnan(w) else f"{w:,.0f}")
+    tip = (
+        title.str.translate(HTML_ESCAPES).to_numpy(dtype=object)
+        + "："
+        + shown.str.translate(HTML_ESCAPES).to_numpy(dtype=object)
+    )
+    return [
+        list(row)
+        for row in zip(
+            np.round(lat, 7).tolist(),
+            np.round(lon, 7).tolist(),
+            radius.tolist(),
+            tip.tolist(),
+            strict=True,
+        )
+    ]
 
 
 def _walk(element: Any) -> Iterator[Any]:
@@ -467,29 +554,8 @@ def network_map(
             _add_overlay(fmap, overlay, basemap, "sn-below")
 
     if demand is not None and len(demand):
-        top = float(demand["weight"].max()) or 1.0
         group = folium.FeatureGroup(name=html_text(labels.demand_layer), show=show_demand)
-        data = _point_features(
-            demand,
-            basemap,
-            lambda r: {
-                "tip": f"{html_text(_title(r, 'name', 'demand_id'))}："
-                f"{html_text(_number(r.get('weight')))}",
-                "r": round(2 + 8 * math.sqrt(max(float(r.get("weight") or 0), 0) / top), 2),
-            },
-        )
-        folium.GeoJson(
-            data,
-            marker=folium.CircleMarker(radius=3, fill=True),
-            style_function=lambda f: {
-                "radius": f["properties"]["r"],
-                "color": "#7f7f7f",
-                "weight": 1,
-                "fillColor": "#bdbdbd",
-                "fillOpacity": 0.45,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-        ).add_to(group)
+        group.add_child(_DemandPoints(_demand_points(demand, basemap)))
         group.add_to(fmap)
 
     present: list[tuple[str, str]] = []

@@ -71,6 +71,11 @@ _SCRIPT = str.maketrans(
 )
 
 
+#: the translation table of :func:`html_text`, for escaping a whole column
+#: (``Series.str.translate``)
+HTML_ESCAPES = _HTML
+
+
 def html_text(value: Any) -> str:
     """Escape a value for HTML text or a quoted attribute (``None`` gives ``""``).
 

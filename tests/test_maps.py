@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+import numpy as np
 import pytest
 
 from geo.maps import MapLabels, network_map
@@ -30,8 +32,37 @@ def test_layer_per_kind_and_level_and_every_site_drawn(demo) -> None:
     groups = demo.sites.groupby(["kind", "level"]).size()
     for (kind, level), n in groups.items():
         assert f"{kind} · {level} ({n})" in html
-    # one GeoJSON point per site and per demand point
-    assert html.count('"type": "Point"') == len(demo.sites) + len(demo.demand)
+    # one GeoJSON point per site, one array entry per demand point
+    assert html.count('"type": "Point"') == len(demo.sites)
+    points = _demand_array(fmap)
+    assert len(points) == len(demo.demand)
+    first = demo.demand.iloc[0]
+    assert points[0][:2] == [round(first["lat"], 7), round(first["lon"], 7)]
+    assert points[0][3] == f"{first['name']}：{first['weight']:,.0f}"
+    assert "L.canvas" not in html  # 148 points: SVG, as the sites
+
+
+def _demand_array(fmap) -> list:
+    html = fmap.get_root().render()
+    start = html.index("var renderer = ")
+    text = html[html.index("[[", start) : html.index("]].forEach", start) + 2]
+    return json.loads(text)
+
+
+def test_demand_points_are_escaped_and_a_large_table_is_drawn_on_a_canvas(demo) -> None:
+    from geo.maps import CANVAS_ABOVE
+
+    demand = demo.demand.copy()
+    demand.loc[demand.index[0], "name"] = HOSTILE
+    demand.loc[demand.index[1], "name"] = "{{ 7*7 }}"
+    fmap = network_map(demo.sites.iloc[:0], demand)
+    html = _html(fmap)
+    assert HOSTILE not in html and "{{ 7*7 }}" not in html and "49" not in _demand_array(fmap)[1][3]
+    assert _demand_array(fmap)[0][3].startswith("&lt;img src=x onerror=alert(1)&gt;")
+    big = demand.iloc[np.arange(CANVAS_ABOVE + 1) % len(demand)].reset_index(drop=True)
+    fmap = network_map(demo.sites.iloc[:0], big)
+    assert len(_demand_array(fmap)) == CANVAS_ABOVE + 1
+    assert "L.canvas" in fmap.get_root().render()
 
 
 def test_same_inputs_give_byte_identical_html(demo) -> None:
