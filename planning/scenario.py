@@ -22,6 +22,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from geo.bounds import CAPACITY, LAT, LON, MINUTES, Bound, check_value
@@ -357,20 +358,23 @@ def compare(a: Analysis, b: Analysis, sites_a: pd.DataFrame, sites_b: pd.DataFra
         )
     )
 
-    def uncovered(an: Analysis) -> set[tuple[str, str, str]]:
-        p = an.coverage.points
-        p = p[~p["covered"]]
-        return set(zip(p["kind"], p["level"], p["demand_id"].astype(str), strict=True))
+    un_a, un_b = _uncovered_keys(a), _uncovered_keys(b)
 
-    un_a, un_b = uncovered(a), uncovered(b)
-
-    def gaps_without(gaps: gpd.GeoDataFrame, still: set[tuple[str, str, str]]) -> pd.DataFrame:
+    def gaps_without(gaps: gpd.GeoDataFrame, still: pd.Index) -> pd.DataFrame:
         if not len(gaps):
             return pd.DataFrame(columns=["gap_id", "kind", "level", "weight", "townships"])
-        keep = [
-            not any((k, lv, d) in still for d in str(ids).split(","))
-            for k, lv, ids in zip(gaps["kind"], gaps["level"], gaps["demand_ids"], strict=True)
-        ]
+        # one row per (gap, member point), keyed as in _uncovered_keys
+        members = gaps["demand_ids"].astype(str).str.split(",")
+        owner = np.repeat(np.arange(len(gaps)), members.str.len().to_numpy(dtype=np.int64))
+        ids = members.explode().to_numpy(dtype=object)
+        keys = _joined_keys(
+            gaps["kind"].to_numpy(dtype=object)[owner],
+            gaps["level"].to_numpy(dtype=object)[owner],
+            ids,
+        )
+        hit = np.zeros(len(gaps), dtype=bool)
+        hit[owner[pd.Index(keys).isin(still)]] = True
+        keep = ~hit
         return pd.DataFrame(gaps.loc[keep].drop(columns="geometry"))
 
     return Comparison(
@@ -381,6 +385,28 @@ def compare(a: Analysis, b: Analysis, sites_a: pd.DataFrame, sites_b: pd.DataFra
         gaps_closed=gaps_without(a.gaps, un_b),
         gaps_opened=gaps_without(b.gaps, un_a),
     )
+
+
+_KEY_SEP = "\x1f"
+
+
+def _joined_keys(kind: Any, level: Any, demand_id: Any) -> npt.NDArray[np.object_]:
+    """``kind, level, demand id`` as one text per point (the unit separator between)."""
+    return np.asarray(
+        pd.Series(kind, dtype=object).astype(str)
+        + _KEY_SEP
+        + pd.Series(level, dtype=object).astype(str).to_numpy()
+        + _KEY_SEP
+        + pd.Series(demand_id, dtype=object).astype(str).to_numpy(),
+        dtype=object,
+    )
+
+
+def _uncovered_keys(an: Analysis) -> pd.Index:
+    """The (standard, demand point) pairs a plan leaves uncovered, as joined keys."""
+    p = an.coverage.points
+    p = p[~p["covered"].to_numpy(dtype=bool)]
+    return pd.Index(_joined_keys(p["kind"].to_numpy(), p["level"].to_numpy(), p["demand_id"]))
 
 
 def compare_plans(
