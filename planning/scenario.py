@@ -358,24 +358,44 @@ def compare(a: Analysis, b: Analysis, sites_a: pd.DataFrame, sites_b: pd.DataFra
         )
     )
 
-    un_a, un_b = _uncovered_keys(a), _uncovered_keys(b)
+    # (standard, demand point) pairs as integer codes over both plans
+    pairs = pd.concat([a.coverage.points[keys], b.coverage.points[keys]]).drop_duplicates()
+    std_index = pd.MultiIndex.from_frame(pairs.astype(object))
+    ids = pd.Index(
+        pd.concat([a.coverage.points["demand_id"], b.coverage.points["demand_id"]])
+        .astype(str)
+        .unique(),
+        dtype=object,
+    )
 
-    def gaps_without(gaps: gpd.GeoDataFrame, still: pd.Index) -> pd.DataFrame:
+    def codes(kind: Any, level: Any, demand_id: Any) -> npt.NDArray[np.int64]:
+        frame = pd.DataFrame({"kind": kind, "level": level}, dtype=object)
+        s_code = std_index.get_indexer(pd.MultiIndex.from_frame(frame))
+        d_code = ids.get_indexer(pd.Index(demand_id, dtype=object).astype(str))
+        found = (s_code >= 0) & (d_code >= 0)
+        return np.where(found, s_code.astype(np.int64) * len(ids) + d_code, -1)
+
+    def uncovered(an: Analysis) -> npt.NDArray[np.int64]:
+        p = an.coverage.points
+        p = p[~p["covered"].to_numpy(dtype=bool)]
+        return codes(p["kind"].to_numpy(), p["level"].to_numpy(), p["demand_id"].to_numpy())
+
+    def gaps_without(gaps: gpd.GeoDataFrame, still: npt.NDArray[np.int64]) -> pd.DataFrame:
         if not len(gaps):
             return pd.DataFrame(columns=["gap_id", "kind", "level", "weight", "townships"])
-        # one row per (gap, member point), keyed as in _uncovered_keys
+        # one row per (gap, member point)
         members = gaps["demand_ids"].astype(str).str.split(",")
         owner = np.repeat(np.arange(len(gaps)), members.str.len().to_numpy(dtype=np.int64))
-        ids = members.explode().to_numpy(dtype=object)
-        keys = _joined_keys(
+        member_codes = codes(
             gaps["kind"].to_numpy(dtype=object)[owner],
             gaps["level"].to_numpy(dtype=object)[owner],
-            ids,
+            members.explode().to_numpy(dtype=object),
         )
         hit = np.zeros(len(gaps), dtype=bool)
-        hit[owner[pd.Index(keys).isin(still)]] = True
-        keep = ~hit
-        return pd.DataFrame(gaps.loc[keep].drop(columns="geometry"))
+        hit[owner[(member_codes >= 0) & np.isin(member_codes, still)]] = True
+        return pd.DataFrame(gaps.loc[~hit].drop(columns="geometry"))
+
+    un_a, un_b = uncovered(a), uncovered(b)
 
     return Comparison(
         standards=std,
@@ -385,28 +405,6 @@ def compare(a: Analysis, b: Analysis, sites_a: pd.DataFrame, sites_b: pd.DataFra
         gaps_closed=gaps_without(a.gaps, un_b),
         gaps_opened=gaps_without(b.gaps, un_a),
     )
-
-
-_KEY_SEP = "\x1f"
-
-
-def _joined_keys(kind: Any, level: Any, demand_id: Any) -> npt.NDArray[np.object_]:
-    """``kind, level, demand id`` as one text per point (the unit separator between)."""
-    return np.asarray(
-        pd.Series(kind, dtype=object).astype(str)
-        + _KEY_SEP
-        + pd.Series(level, dtype=object).astype(str).to_numpy()
-        + _KEY_SEP
-        + pd.Series(demand_id, dtype=object).astype(str).to_numpy(),
-        dtype=object,
-    )
-
-
-def _uncovered_keys(an: Analysis) -> pd.Index:
-    """The (standard, demand point) pairs a plan leaves uncovered, as joined keys."""
-    p = an.coverage.points
-    p = p[~p["covered"].to_numpy(dtype=bool)]
-    return pd.Index(_joined_keys(p["kind"].to_numpy(), p["level"].to_numpy(), p["demand_id"]))
 
 
 def compare_plans(

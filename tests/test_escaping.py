@@ -15,6 +15,8 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.maps import network_map
 from geo.safe import css_string, html_text, markdown_text, script_json
@@ -150,3 +152,20 @@ def test_app_messages_show_user_text_as_typed_not_as_markdown() -> None:
     name = "![x](http://t.invalid/p.png) *a* $x$ :red[b]"
     assert app.caption[0].value == text("roads_in_use", "zh", name=markdown_text(name))
     assert "![x]" not in app.caption[0].value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.text() | st.integers() | st.booleans(), lambda c: st.lists(c, max_size=4)))
+def test_script_json_equals_the_per_character_table(value) -> None:
+    """script_json's str.replace chain equals the translate table it replaced."""
+    from geo.safe import script_json
+
+    table = str.maketrans(
+        {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
+         "\u2028": "\\u2028", "\u2029": "\\u2029"}
+    )  # fmt: skip
+    want = re.sub(
+        r"\{(?=[{%#])", r"\\u007b", json.dumps(value, ensure_ascii=False).translate(table)
+    )
+    assert script_json(value) == want
+    assert json.loads(script_json(value)) == value

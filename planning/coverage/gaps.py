@@ -125,7 +125,7 @@ def find_gaps(
     gaps = gpd.GeoDataFrame(table, geometry=geometry.to_numpy(), crs=4326)
     # rank within each standard, largest uncovered weight first; ids carry the
     # standard's position in the table so they stay unique across standards
-    seen = list(dict.fromkeys(zip(pts["kind"], pts["level"], strict=True)))
+    seen = list(pts[["kind", "level"]].drop_duplicates().itertuples(index=False, name=None))
     listed = list(dict.fromkeys(numbering or ()))
     std_order = {key: i for i, key in enumerate(listed + [k for k in seen if k not in listed])}
     std_index = np.array(
