@@ -22,7 +22,7 @@ from geo.network import RoadNetwork
 from geo.projection import to_metric
 from geo.vocab import Vocabulary, load_vocabulary
 from planning.coverage.standards import Standard
-from planning.network.prepared import prepared_for
+from planning.network.prepared import prepare_all, prepared_for
 from planning.network.travel import DEFAULT_MAX_SNAP_M, DEFAULT_WALK_KPH
 
 OPERATING = ("existing",)
@@ -147,6 +147,14 @@ def compute_coverage(
     summary: list[dict[str, Any]] = []
     weights = demand["weight"].to_numpy(dtype="float64")
     total_weight = float(weights.sum())
+    # the networks of all modes in use, demand snapped, side by side
+    prepare_all(
+        [networks[m] for m in sorted({s.mode for s in standards})],
+        demand["lon"],
+        demand["lat"],
+        max_snap_m=opts.max_snap_m,
+        walk_kph=opts.walk_kph,
+    )
     for std in standards:
         net = networks[std.mode]
         counted, ignored = qualifying_sites(sites, std, after_completion=opts.after_completion)

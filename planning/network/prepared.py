@@ -24,8 +24,12 @@ up to floating-point rounding in the last bits.
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -387,6 +391,7 @@ _PREPARED_PER_NETWORK = 4
 _prepared: weakref.WeakKeyDictionary[RoadNetwork, OrderedDict[str, PreparedNetwork]] = (
     weakref.WeakKeyDictionary()
 )
+_prepared_lock = threading.Lock()
 
 
 def prepared_for(
@@ -409,15 +414,44 @@ def prepared_for(
     for part in (lon_a, lat_a, np.array([max_snap_m, walk_kph], dtype="float64")):
         digest.update(part.tobytes())
     key = digest.hexdigest()
-    per_net = _prepared.setdefault(net, OrderedDict())
-    found = per_net.get(key)
-    if found is not None:
-        per_net.move_to_end(key)
-        return found
+    with _prepared_lock:  # app sessions (and prepare_all) run in threads
+        per_net = _prepared.setdefault(net, OrderedDict())
+        found = per_net.get(key)
+        if found is not None:
+            per_net.move_to_end(key)
+            return found
     prep = PreparedNetwork(
         net, to_metric(lon_a, lat_a, net.crs), max_snap_m=max_snap_m, walk_kph=walk_kph
     )
-    per_net[key] = prep
-    while len(per_net) > _PREPARED_PER_NETWORK:
-        per_net.popitem(last=False)
+    with _prepared_lock:
+        per_net = _prepared.setdefault(net, OrderedDict())
+        per_net[key] = prep
+        while len(per_net) > _PREPARED_PER_NETWORK:
+            per_net.popitem(last=False)
     return prep
+
+
+def prepare_all(
+    nets: Sequence[RoadNetwork],
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    walk_kph: float = DEFAULT_WALK_KPH,
+) -> list[PreparedNetwork]:
+    """``prepared_for`` of several networks (one per mode), built side by side.
+
+    Snapping and the search index are mostly compiled code that releases the
+    GIL (cKDTree, NumPy, scipy.sparse), so the networks of two modes are
+    prepared on two cores at once; each is the same object ``prepared_for``
+    then returns.
+    """
+    if len(nets) < 2:
+        return [prepared_for(n, lon, lat, max_snap_m=max_snap_m, walk_kph=walk_kph) for n in nets]
+    with ThreadPoolExecutor(max_workers=min(len(nets), os.cpu_count() or 1)) as pool:
+        return list(
+            pool.map(
+                lambda n: prepared_for(n, lon, lat, max_snap_m=max_snap_m, walk_kph=walk_kph),
+                nets,
+            )
+        )
