@@ -208,6 +208,13 @@ class _DemandPoints(MacroElement):  # type: ignore[misc]
     a browser keeps responsive with tens of thousands of circles.
     """
 
+    # streamlit-folium reads each element's script macro (not ``render``)
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}{{ this.script_text() }}{% endmacro %}
+        """
+    )
+
     def __init__(self, points: list[list[Any]]) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "DemandPoints"
@@ -215,10 +222,14 @@ class _DemandPoints(MacroElement):  # type: ignore[misc]
         self.canvas = len(points) > CANVAS_ABOVE
 
     def render(self, **kwargs: Any) -> Any:
+        figure: Any = self.get_root()
+        figure.script.add_child(_RawScript(self.script_text()), name=self.get_name())
+
+    def script_text(self) -> str:
+        """The script that draws the points (user text in it escaped)."""
         renderer = "L.canvas({padding: 0.5})" if self.canvas else "undefined"
         parent: Any = self._parent
-        figure: Any = self.get_root()
-        script = (
+        return (
             f"(function () {{\n    var renderer = {renderer};\n"
             f"    {self.points}.forEach(function (p) {{\n"
             '        L.circleMarker([p[0], p[1]], {radius: p[2], color: "#7f7f7f", '
@@ -227,7 +238,6 @@ class _DemandPoints(MacroElement):  # type: ignore[misc]
             f"            .bindTooltip(p[3], {{sticky: true}}).addTo({parent.get_name()});\n"
             "    });\n})();\n"
         )
-        figure.script.add_child(_RawScript(script), name=self.get_name())
 
 
 def _demand_points(demand: gpd.GeoDataFrame, basemap: str) -> list[list[Any]]:
