@@ -77,3 +77,18 @@ def test_reach_with_a_cutoff_per_site_and_repeated_positions() -> None:
         want = np.zeros(len(dx))
         want[ref.origin] = ref.seconds
         np.testing.assert_allclose(got[:, j], want, rtol=RTOL)
+
+
+def test_side_by_side_keeps_the_order_and_raises_the_first_error() -> None:
+    from geo.threads import side_by_side
+
+    assert side_by_side(lambda x: x * x, [3, 1, 2]) == [9, 1, 4]
+    assert side_by_side(lambda x: x, []) == []
+
+    def fail(x: int) -> int:
+        if x == 2:
+            raise ValueError("two")
+        return x
+
+    with pytest.raises(ValueError, match="two"):
+        side_by_side(fail, [1, 2, 3])

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import pandas as pd
 from geo.export import atomic_path, csv_bytes, staged_folder, write_json
 from geo.network import Mode, RoadNetwork
 from geo.proxy import PROXY_LABEL, proxy_network
+from geo.threads import side_by_side
 from planning.coverage.access import AccessResult, compute_access
 from planning.coverage.compute import CoverageOptions, CoverageResult, compute_coverage, json_value
 from planning.coverage.gaps import GapOptions, find_gaps
@@ -115,10 +114,7 @@ def build_networks(
     def load(mode: str) -> RoadNetwork:
         return load_roads(roads, mode=as_mode(mode), bbox=bbox, walk_kph=walk_kph)
 
-    if len(wanted) < 2:
-        return {mode: load(mode) for mode in wanted}
-    with ThreadPoolExecutor(max_workers=min(len(wanted), os.cpu_count() or 1)) as pool:
-        return dict(zip(wanted, pool.map(load, wanted), strict=True))
+    return dict(zip(wanted, side_by_side(load, wanted), strict=True))
 
 
 def run_analysis(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -21,6 +19,7 @@ from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from geo.network import IntArray
 from geo.projection import to_lonlat, to_metric, utm_crs
+from geo.threads import side_by_side
 from planning.coverage.compute import CoverageResult
 
 GAP_COLUMNS = [
@@ -106,10 +105,8 @@ def find_gaps(
     if todo:
         # the outlines (GEOS unions, which release the GIL) of several standards
         # are drawn at the same time, one standard per core
-        workers = max(1, min(len(todo), os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            rows = pool.map(lambda k: _standard_gap_rows(*jobs[k], opts, total, crs), todo)
-            found.update(zip(todo, rows, strict=True))
+        rows = side_by_side(lambda k: _standard_gap_rows(*jobs[k], opts, total, crs), todo)
+        found.update(zip(todo, rows, strict=True))
     with _standard_gaps_lock:
         for key in keys:
             _standard_gaps[key] = found[key]

@@ -24,12 +24,10 @@ up to floating-point rounding in the last bits.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +37,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.network import FloatArray, IntArray, RoadNetwork
 from geo.projection import to_metric
+from geo.threads import side_by_side
 from planning.network.travel import (
     _BLOCK_BYTES,
     DEFAULT_MAX_SNAP_M,
@@ -446,12 +445,6 @@ def prepare_all(
     prepared on two cores at once; each is the same object ``prepared_for``
     then returns.
     """
-    if len(nets) < 2:
-        return [prepared_for(n, lon, lat, max_snap_m=max_snap_m, walk_kph=walk_kph) for n in nets]
-    with ThreadPoolExecutor(max_workers=min(len(nets), os.cpu_count() or 1)) as pool:
-        return list(
-            pool.map(
-                lambda n: prepared_for(n, lon, lat, max_snap_m=max_snap_m, walk_kph=walk_kph),
-                nets,
-            )
-        )
+    return side_by_side(
+        lambda n: prepared_for(n, lon, lat, max_snap_m=max_snap_m, walk_kph=walk_kph), nets
+    )
