@@ -83,12 +83,49 @@ def parse_coordinate(text: str) -> float:
     return sign * value
 
 
-def parse_lonlat_pair(text: str) -> tuple[float, float]:
-    """Split ``"117.63,26.27"`` (the Amap/Baidu picker format) into two numbers."""
+def split_pair(text: str) -> tuple[str, str]:
+    """The two parts of ``"117.63,26.27"`` (the Amap/Baidu picker format) as text."""
     t = fold(text)
     for sep in (",", ";", " ", "/", "|"):
         if sep in t:
             parts = [p for p in t.split(sep) if p.strip()]
             if len(parts) == 2:
-                return parse_coordinate(parts[0]), parse_coordinate(parts[1])
+                return parts[0], parts[1]
     raise ValueError(f"not a 'lon,lat' pair: {text!r}")
+
+
+def parse_lonlat_pair(text: str) -> tuple[float, float]:
+    """Split ``"117.63,26.27"`` (the Amap/Baidu picker format) into two numbers."""
+    lon, lat = split_pair(text)
+    return parse_coordinate(lon), parse_coordinate(lat)
+
+
+def _decimals(number: str) -> int:
+    return len(number.partition(".")[2])
+
+
+def coordinate_step(text: str) -> tuple[float, str, int]:
+    """How finely a coordinate was written: (half its last unit in degrees, unit, decimals).
+
+    ``unit`` is ``"degree"``, ``"minute"`` or ``"second"``, the smallest unit
+    the text gives; ``117.63`` -> (0.005, "degree", 2), ``117°38′`` ->
+    (1/120, "minute", 0). A value is then known to within ± that step.
+    """
+    if _PLAIN.match(text):
+        return 0.5 * 10.0 ** -_decimals(text), "degree", _decimals(text)
+    t = fold(text).replace(" ", "").lower()
+    for mark in _HEMISPHERE:
+        if t.startswith(mark) or t.endswith(mark):
+            t = t[len(mark) :] if t.startswith(mark) else t[: -len(mark)]
+            break
+    if t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")
+    match = _DMS.match(t)
+    if match and match["sec"]:
+        d = _decimals(match["sec"])
+        return 0.5 * 10.0**-d / 3600.0, "second", d
+    if match and match["min"]:
+        d = _decimals(match["min"])
+        return 0.5 * 10.0**-d / 60.0, "minute", d
+    number = match["deg"] if match else t.rstrip("°度")
+    return 0.5 * 10.0 ** -_decimals(number), "degree", _decimals(number)

@@ -9,6 +9,7 @@ status). Coordinates are converted to WGS-84; text is kept exactly as written.
 from __future__ import annotations
 
 import dataclasses
+import math
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,13 @@ import pandas as pd
 
 from geo import bounds, coords, limits
 from geo.errors import SiteImportError
-from geo.numbers import parse_coordinate, parse_lonlat_pair, parse_number
+from geo.numbers import (
+    coordinate_step,
+    parse_coordinate,
+    parse_lonlat_pair,
+    parse_number,
+    split_pair,
+)
 from geo.textio import RawTable, read_table, too_large
 from geo.vocab import Vocabulary, bracket_note, load_vocabulary, normalise_key
 
@@ -84,10 +91,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "please check: {value}",
     ),
     "crs_assumed": (
-        "未注明坐标系，按 WGS-84 处理；高德/腾讯坐标请选 GCJ-02（命令行 --crs gcj02），"
-        "百度坐标请选 BD-09（--crs bd09）",
-        "no coordinate system given, WGS-84 assumed; choose GCJ-02 for Amap/Tencent "
-        "(--crs gcj02 on the command line), BD-09 for Baidu (--crs bd09)",
+        "未注明坐标系，按 WGS-84 处理；高德/腾讯坐标请在“坐标系”中选 GCJ-02，百度坐标选 BD-09"
+        "（命令行：--crs gcj02 或 --crs bd09）",
+        "no coordinate system given, WGS-84 assumed; for Amap/Tencent choose GCJ-02 as the "
+        "coordinate system, for Baidu BD-09 (command line: --crs gcj02 or --crs bd09)",
+    ),
+    "crs_from_name": (
+        "根据文件名 {name} 判断坐标系为 {crs}；如不对，请指定坐标系",
+        "coordinate system {crs} taken from the file name {name}; choose another if it is wrong",
     ),
     "crs_from_header": (
         "根据表头判断坐标系为 {crs}",
@@ -139,6 +150,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "missing_weight": ("缺少人数（权重）", "weight (population) missing"),
     "missing_name": ("缺少名称", "name missing"),
     "missing_id": ("缺少编号，已自动生成 {value}", "id missing, generated {value}"),
+    "missing_ids": (
+        "{n} 行没有编号，已自动生成（按行号：{first} … {last}）",
+        "{n} rows have no id; ids were generated from their row numbers ({first} … {last})",
+    ),
+    "duplicate_site": (
+        "与第 {first} 行是同一站点（名称、类型、级别相同，位置相距 {metres:.0f} 米），未导入",
+        "same site as row {first} (same name, kind and level, {metres:.0f} m apart); not imported",
+    ),
+    "coarse_coordinate": (
+        "坐标精度低：{value} 只写到{how}，位置误差可达约 ±{size}；请核对并补全坐标",
+        "coarse coordinate: {value} is given to {how_en} only; the position may be off by "
+        "about ±{size}; check and complete it",
+    ),
     "duplicate_id": (
         "编号 {value} 与第 {first} 行重复",
         "id {value} duplicates the one on row {first}",
@@ -308,6 +332,21 @@ def _crs_hint(header: str) -> str | None:
     return None
 
 
+def crs_hint_of_name(name: str) -> str | None:
+    """The coordinate system a file name suggests (``sites_gcj02.csv`` -> ``gcj02``), or None.
+
+    Only the longer tokens count: ``bd`` or ``gps`` inside a file name are too
+    often parts of other words.
+    """
+    stem = normalise_key(Path(str(name)).stem)
+    found = {
+        crs
+        for crs, tokens in _CRS_TOKENS.items()
+        if any(tok in stem for tok in tokens if len(tok) > 2 or not tok.isascii())
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 def _strip_crs(key: str) -> str:
     for tokens in _CRS_TOKENS.values():
         for tok in sorted(tokens, key=len, reverse=True):
@@ -439,7 +478,57 @@ def _parse_coordinates(
             out.error(line, col, "out_of_range", value=shown)
             continue
         parsed[line] = (lon, lat)
+        texts = split_pair(pair_s) if lon_s is None and pair_s is not None else (lon_s, lat_s)
+        _check_coarse(line, texts, (lon_col, lat_col), lat, out)
     return parsed
+
+
+#: a coordinate known no better than this (degrees, half its last unit) is warned about:
+#: fewer than 3 decimals (±0.005° is about ±550 m), whole minutes (±0.5′, about ±900 m)
+COARSE_STEP_DEG = 0.004
+_METRES_PER_DEGREE = 111_320.0
+
+
+def _check_coarse(
+    line: int,
+    texts: tuple[str | None, str | None],
+    columns: tuple[str, str],
+    lat: float,
+    out: _Collector,
+) -> None:
+    """Warn once per row when a coordinate was written too coarsely to place a site."""
+    worst: tuple[float, int, str, int] | None = None
+    for i, text in enumerate(texts):
+        if text is None:
+            continue
+        step, unit, decimals = coordinate_step(text)
+        if step <= COARSE_STEP_DEG:
+            continue
+        # a degree of longitude is shorter by cos(latitude)
+        metres = step * _METRES_PER_DEGREE * (math.cos(math.radians(lat)) if i == 0 else 1.0)
+        if worst is None or metres > worst[0]:
+            worst = (metres, i, unit, decimals)
+    if worst is None:
+        return
+    metres, i, unit, decimals = worst
+    value = texts[i]
+    if unit == "degree" and decimals == 0:
+        how_zh, how_en = "整度", "whole degrees"
+    elif unit == "minute" and decimals == 0:
+        how_zh, how_en = "整分", "whole minutes"
+    else:
+        how_zh = f"{decimals} 位小数" + ("（分）" if unit == "minute" else "")
+        how_en = f"{decimals} decimal{'s' if decimals != 1 else ''}" + (
+            " of a minute" if unit == "minute" else ""
+        )
+    size = (
+        f"{metres / 1000:.0f} km"
+        if metres >= 10_000
+        else (f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m")
+    )
+    out.warn(
+        line, columns[i], "coarse_coordinate", value=value, how=how_zh, how_en=how_en, size=size
+    )
 
 
 def _coordinate(text: str, line: int, column: str, out: _Collector) -> float | None:
@@ -705,6 +794,9 @@ def _validate(
         elif not header_hints and len({h for h, _ in title_hints}) == 1:
             declared, line = min(title_hints, key=lambda t: t[1])
             out.warn(line, "", "crs_from_title", crs=declared, line=line)
+        elif not header_hints and not title_hints and (by_name := crs_hint_of_name(label)):
+            declared = by_name
+            out.warn(hrow, lon_header, "crs_from_name", crs=declared, name=Path(label).name)
         else:
             declared = "wgs84"
             out.warn(hrow, lon_header, "crs_assumed")
@@ -768,7 +860,8 @@ def _validate(
         outside = ~coords.in_china(table["lon"].to_numpy(), table["lat"].to_numpy())
         for line in table.loc[outside, "source_row"]:
             out.warn(int(line), lon_name, "outside_china", crs=declared)
-    issues = tuple(sorted(out.issues, key=lambda i: (i.row, i.severity != "error", i.column)))
+    # real errors first (rejected rows), then warnings, each by row
+    issues = tuple(sorted(out.issues, key=lambda i: (i.severity != "error", i.row, i.column)))
     return ImportResult(
         table=table,
         issues=issues,
@@ -1005,15 +1098,62 @@ def _assign_ids(rows: list[dict[str, Any]], id_field: str, out: _Collector, colu
             out.error(rec["source_row"], column, code, value=ident, first=prev["source_row"])
         else:
             first[ident] = rec
+    _reject_same_sites([r for r in rows if r[id_field] is None], out, column)
     prefix = "S" if id_field == "site_id" else "D"
+    generated: list[str] = []
     for rec in rows:
-        if rec[id_field] is None:
+        if rec[id_field] is None and rec["source_row"] not in out.rejected:
             candidate, n = f"{prefix}-row{rec['source_row']}", 2
             while candidate in first:
                 candidate, n = f"{prefix}-row{rec['source_row']}-{n}", n + 1
             rec[id_field] = candidate
             first[candidate] = rec
-            out.warn(rec["source_row"], column, "missing_id", value=candidate)
+            generated.append(candidate)
+    if len(generated) == 1:
+        out.warn(int(first[generated[0]]["source_row"]), column, "missing_id", value=generated[0])
+    elif generated:  # one line for all of them: the real problems are not buried
+        line = int(first[generated[0]]["source_row"])
+        out.warn(
+            line, column, "missing_ids", n=len(generated), first=generated[0], last=generated[-1]
+        )
+
+
+#: two rows without ids, of the same name, kind and level, closer than this are one site
+SAME_SITE_M = 10.0
+
+
+def _reject_same_sites(rows: list[dict[str, Any]], out: _Collector, column: str) -> None:
+    """Reject a row without id that repeats an earlier one: same name, kind, level, place."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for rec in rows:
+        if rec.get("lon") is None or rec.get("name") is None:
+            continue
+        key = (_fold_text(str(rec["name"])), rec.get("kind"), rec.get("level"))
+        groups.setdefault(key, []).append(rec)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        lon = np.array([r["lon"] for r in group], dtype=float)
+        lat = np.array([r["lat"] for r in group], dtype=float)
+        kept: list[int] = []
+        for j in range(len(group)):  # groups are the few rows sharing one name
+            if kept:
+                k = np.array(kept)
+                dx = (lon[k] - lon[j]) * np.cos(np.radians(lat[j])) * _METRES_PER_DEGREE
+                dy = (lat[k] - lat[j]) * _METRES_PER_DEGREE
+                dist = np.hypot(dx, dy)
+                near = int(dist.argmin())
+                if dist[near] <= SAME_SITE_M:
+                    first = group[kept[near]]["source_row"]
+                    out.error(
+                        group[j]["source_row"],
+                        column,
+                        "duplicate_site",
+                        first=first,
+                        metres=float(dist[near]),
+                    )
+                    continue
+            kept.append(j)
 
 
 def _column_values(rows: list[dict[str, Any]], name: str) -> pd.Series:

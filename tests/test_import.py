@@ -798,3 +798,77 @@ def test_a_reading_room_level_that_is_a_grade_says_so() -> None:
     )
     issue = next(i for i in result.issues if i.row == 2 and i.column == "级别")
     assert issue.code == "level_was_grade" and "省级" in issue.zh and "未填" not in issue.zh
+
+
+def _sheet(rows: list[str]) -> bytes:
+    return ("名称,类型,级别,经度,纬度\n" + "\n".join(rows) + "\n").encode("utf-8")
+
+
+def test_a_row_without_id_repeating_an_earlier_one_is_rejected_naming_it() -> None:
+    rows = [
+        f"镇{i}职工服务站,职工服务站,乡镇级,{117.0 + i * 0.01:.6f},26.200000" for i in range(30)
+    ]
+    rows[23] = rows[5]  # line 25 repeats line 7 exactly
+    # a few metres away with the same name, kind and level: the same site typed again
+    rows.append("镇9职工服务站,职工服务站,乡镇级,117.090030,26.200020")
+    # same place, another kind: two sites in one building, both kept
+    rows.append("镇9职工服务站,职工书屋,社区级,117.090000,26.200000")
+    res = import_sites(_sheet(rows), name="x.csv", crs="wgs84")
+    found = {(i.row, i.code) for i in res.issues}
+    assert (25, "duplicate_site") in found and (32, "duplicate_site") in found
+    dup = next(i for i in res.issues if i.row == 25)
+    assert "第 7 行" in dup.zh and "row 7" in dup.en and dup.severity == "error"
+    assert len(res.table) == 30  # 32 rows, 2 repeats
+    # one line for the generated ids, after the errors
+    generated = [i for i in res.issues if i.code in ("missing_id", "missing_ids")]
+    assert [i.code for i in generated] == ["missing_ids"] and "30" in generated[0].zh
+    severities = [i.severity for i in res.issues]
+    assert severities == sorted(severities, key=lambda s: s != "error")
+    assert res.table["site_id"].is_unique
+
+
+def test_rows_with_ids_are_not_merged_by_content() -> None:
+    text = "编号,名称,类型,级别,经度,纬度\nA,站,职工服务站,乡镇级,117.1,26.2\nB,站,职工服务站,乡镇级,117.1,26.2\n"
+    res = import_sites(text.encode(), name="x.csv", crs="wgs84")
+    assert len(res.table) == 2
+
+
+@pytest.mark.parametrize(
+    ("lon", "how", "size"),
+    [
+        ("东经117度", "整度", "50 km"),  # ±0.5° of longitude at 26.2° N
+        ("117°38′", "整分", "832 m"),
+        ("117.6", "1 位小数", "5.0 km"),
+        ("117.63", "2 位小数", "499 m"),
+    ],
+)
+def test_coarse_coordinates_are_warned_with_the_size_of_the_uncertainty(
+    lon: str, how: str, size: str
+) -> None:
+    res = import_sites(
+        _sheet([f"甲站,职工服务站,乡镇级,{lon},26.201234"]), name="x.csv", crs="wgs84"
+    )
+    coarse = [i for i in res.issues if i.code == "coarse_coordinate"]
+    assert len(coarse) == 1 and coarse[0].column == "经度" and coarse[0].severity == "warning"
+    assert how in coarse[0].zh and f"±{size}" in coarse[0].zh, coarse[0].zh
+    assert len(res.table) == 1  # kept, only warned
+
+
+def test_coordinates_of_three_decimals_or_seconds_are_not_coarse() -> None:
+    rows = ["甲站,职工服务站,乡镇级,117.634,26.201", "乙站,职工服务站,乡镇级,117°38′12″,26°12′5″"]
+    res = import_sites(_sheet(rows), name="x.csv", crs="wgs84")
+    assert not [i for i in res.issues if i.code == "coarse_coordinate"]
+    # the latitude alone coarse: named as the column
+    res = import_sites(_sheet(["甲站,职工服务站,乡镇级,117.634567,26"]), name="x.csv", crs="wgs84")
+    (coarse,) = [i for i in res.issues if i.code == "coarse_coordinate"]
+    assert coarse.column == "纬度" and "±56 km" in coarse.zh
+
+
+def test_the_file_name_suggests_the_coordinate_system() -> None:
+    res = import_sites(SAMPLE)  # sites_gbk_gcj02.csv, no hint in the header
+    assert res.crs == "gcj02"
+    assert any(i.code == "crs_from_name" and "sites_gbk_gcj02.csv" in i.zh for i in res.issues)
+    plain = import_sites(SAMPLE.read_bytes(), name="sites.csv")
+    assert plain.crs == "wgs84" and any(i.code == "crs_assumed" for i in plain.issues)
+    # a declared system wins over the name
+    assert import_sites(SAMPLE, crs="wgs84").crs == "wgs84"
