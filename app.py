@@ -95,6 +95,12 @@ except Exception:
     log.error("unexpected error on a page of the app; traceback follows in the log")
     st.error(state.tr("unexpected_error"))
     raise
+# what lives only in this browser session is said on every page (the save model: ui.project)
+_unsaved = st.session_state.get("unsaved", [])
+if _unsaved and st.session_state.get("project") is None:
+    with st.sidebar:
+        st.warning(state.tr("unsaved_banner", n=len(_unsaved), items="；".join(_unsaved[-3:])))
+        st.page_link(pages[3], label=state.tr("unsaved_go"), icon=":material/save:")
 # a run that ends in st.rerun() is not logged: the run after it is
 _done = time.perf_counter()
 _server_log().info("page %s ran in %.3f s", page.url_path or "map", _done - _started)

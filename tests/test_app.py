@@ -113,8 +113,10 @@ def test_suggest_page_solves_explains_and_accepts(app: AppTest) -> None:
     sites = app.session_state["sites"]
     assert len(sites) == before + 3
     assert (sites["status"] == "planned").sum() == 3
-    # accepting twice adds nothing and says why
-    app.button(key="sg_accept").click().run(timeout=180)
+    # all three accepted: there is nothing left to accept twice
+    assert not [b for b in app.button if b.key == "sg_accept"]
+    assert app.dataframe[0].value["已采纳"].tolist() == ["✓"] * 3
+    app.run(timeout=180)
     assert len(app.session_state["sites"]) == before + 3
 
 

@@ -57,8 +57,8 @@ def standards() -> tuple[Standard, ...]:
     return value
 
 
-def set_standards_from_table(table: pd.DataFrame) -> tuple[Standard, ...]:
-    """Validate an edited standards table and put it in force (raises StandardsError)."""
+def parse_standards_table(table: pd.DataFrame) -> tuple[Standard, ...]:
+    """The standards of an edited standards table, validated (raises StandardsError)."""
     rows = []
     for rec in table.to_dict("records"):
         row = {
@@ -73,9 +73,7 @@ def set_standards_from_table(table: pd.DataFrame) -> tuple[Standard, ...]:
         if "higher_levels_count" in row:
             row["higher_levels_count"] = bool(row["higher_levels_count"])
         rows.append(row)
-    parsed = parse_standards({"standard": rows}, source="app")
-    st.session_state["standards"] = parsed
-    return parsed
+    return parse_standards({"standard": rows}, source="app")
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

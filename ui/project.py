@@ -1,17 +1,28 @@
-"""The open project of an app session: open, save as, edit a scenario with autosave, undo/redo."""
+"""The open project of an app session: open, save as, edit a scenario with autosave, undo/redo.
+
+One save model for every page (see :func:`add_sites`, :func:`replace_table`,
+:func:`set_standards`): with a project open, a change is written to its file
+at once (into the selected scenario as changes, else into the base) and the
+version goes up; without one (the demo, tables imported in this session) the
+change lives in the browser session only and is listed as unsaved
+(:func:`unsaved`) until the tables are saved as a project.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.errors import InputError
 from geo.export import atomic_text
 from geo.paths import name_problems, project_file, project_name
 from geo.project import Project, new_project, open_project, save_edit, save_project
@@ -77,6 +88,21 @@ def scenario() -> str | None:
     return value
 
 
+def stored_provenance(project: Project) -> dict[str, Any]:
+    """What the project's tables were imported from, as kept in its metadata."""
+    try:
+        value = json.loads(project.metadata.get("provenance", "") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _with_provenance(project: Project, prov: dict[str, Any]) -> Project:
+    keep = {k: v for k, v in prov.items() if k != "project"}
+    text = json.dumps(keep, ensure_ascii=False, sort_keys=True, default=str)
+    return replace(project, metadata={**project.metadata, "provenance": text})
+
+
 def _show(project: Project, name: str | None) -> None:
     """Put the project (with the scenario applied) into the session's tables."""
     sites, standards = project.sites, project_standards(project)
@@ -87,8 +113,41 @@ def _show(project: Project, name: str | None) -> None:
     st.session_state["standards"] = standards
     st.session_state["dataset"] = "project"
     st.session_state["provenance"] = {
-        "project": {"file": str(project.path), "version": project.version, "scenario": name}
+        **stored_provenance(project),
+        "project": {"file": str(project.path), "version": project.version, "scenario": name},
     }
+
+
+def unsaved() -> list[str]:
+    """What was changed in this session and is kept nowhere but the session (newest last)."""
+    value: list[str] = st.session_state.get("unsaved", [])
+    return value
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Where a change went: saved to the project file (its new version), or the session only."""
+
+    saved: bool
+    version: int = 0
+    scenario: str | None = None
+
+    def message(self, what: str) -> str:
+        """A sentence for the user: ``what`` was done, and where it is kept."""
+        if not self.saved:
+            return state.tr("kept_unsaved", what=what)
+        if self.scenario:
+            return state.tr("kept_scenario", what=what, name=self.scenario, version=self.version)
+        return state.tr("kept_base", what=what, version=self.version)
+
+    def announce(self, what: str) -> None:
+        """Say it on the next run of the page: as a success when saved, else as a warning."""
+        state.flash(self.message(what), "success" if self.saved else "warning")
+
+
+def _session_only(what: str) -> Kept:
+    st.session_state["unsaved"] = [*unsaved(), what]
+    return Kept(False)
 
 
 def open_named(name: str) -> Project:
@@ -99,6 +158,7 @@ def open_named(name: str) -> Project:
     st.session_state["project"] = project
     st.session_state["project_scenario"] = None
     st.session_state["redo"] = {}
+    st.session_state["unsaved"] = []  # the session's own tables are no longer shown
     _show(project, None)
     return project
 
@@ -107,11 +167,12 @@ def save_as(name: str) -> Project:
     """Save the session's tables and standards as a new project ``name`` in the projects folder."""
     path = project_path(name)
     project = new_project(state.sites(), state.demand(), standards_frame(ana.standards()))
-    saved = save_project(project, path)
+    saved = save_project(_with_provenance(project, state.provenance()), path)
     _remember(path)
     st.session_state["project"] = saved
     st.session_state["project_scenario"] = None
     st.session_state["redo"] = {}
+    st.session_state["unsaved"] = []  # all of it is in the file now
     _show(saved, None)
     return saved
 
@@ -139,16 +200,92 @@ def _commit(updated: Project) -> Project:
 
 def apply(change: Change, *, name: str | None = None) -> Project:
     """Add a change to the scenario and save at once (refused when the file is stale)."""
+    return apply_all([change], name=name)
+
+
+def apply_all(changes: list[Change], *, name: str | None = None) -> Project:
+    """Add changes to the scenario in one save (one new version; refused when stale)."""
     project = current()
     target = name or scenario()
     assert project is not None
     assert target
     # validate on the scenario as it stands before anything is written
     base = scenario_changes(project, target) if target in set(project.scenarios["scenario"]) else []
-    apply_changes(project.sites, project_standards(project), [*base, change])
-    saved = _commit(add_changes(project, target, [change]))
+    apply_changes(project.sites, project_standards(project), [*base, *changes])
+    saved = _commit(add_changes(project, target, changes))
     st.session_state.setdefault("redo", {})[target] = []
     return saved
+
+
+def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).reset_index(drop=True),
+        geometry=gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float)),
+        crs=4326,
+    )
+
+
+def add_sites(rows: gpd.GeoDataFrame, what: str) -> Kept:
+    """Add sites to the plan on screen, kept where the save model says (see the module)."""
+    project = current()
+    if project is None:
+        merged = pd.concat([state.sites(), rows], ignore_index=True)
+        state.set_table("sites", _points(merged))
+        return _session_only(what)
+    name = scenario()
+    if name:
+        changes = [
+            Change("add_site", {k: v for k, v in rec.items() if not pd.isna(v)})
+            for rec in pd.DataFrame(rows.drop(columns="geometry", errors="ignore")).to_dict(
+                "records"
+            )
+        ]
+        saved = apply_all(changes, name=name)
+        return Kept(True, saved.version, name)
+    merged = pd.concat([project.sites, rows], ignore_index=True)
+    saved = _commit(replace(project, sites=_points(merged)))
+    return Kept(True, saved.version, None)
+
+
+def replace_table(name: str, frame: gpd.GeoDataFrame, source: dict[str, Any], what: str) -> Kept:
+    """Replace the sites or the demand: in the project's base (then shown), or the session."""
+    project = current()
+    if project is None:
+        state.set_table(name, frame, source)
+        return _session_only(what)
+    prov = {**stored_provenance(project), name: source}
+    updated = _with_provenance(replace(project, **{name: _points(frame)}), prov)
+    st.session_state["project_scenario"] = None  # its changes were made on the old tables
+    saved = _commit(updated)
+    return Kept(True, saved.version, None)
+
+
+def set_standards(standards: tuple[Any, ...], what: str) -> Kept:
+    """Put standards in force: as changes of the scenario, in the base, or in the session."""
+    project = current()
+    if project is None:
+        st.session_state["standards"] = standards
+        return _session_only(what)
+    name = scenario()
+    if name:
+        now = {(s.kind, s.level): s.as_dict() for s in ana.standards()}
+        changes = [
+            Change("set_standard", s.as_dict())
+            for s in standards
+            if now.get((s.kind, s.level)) != s.as_dict()
+        ]
+        dropped = set(now) - {(s.kind, s.level) for s in standards}
+        if dropped:
+            raise InputError(
+                "方案中不能删除服务标准（请在现状中删除）",
+                "a scenario cannot remove a standard (remove it in the base)",
+            )
+        if not changes:
+            return Kept(True, project.version, name)
+        saved = apply_all(changes, name=name)
+        return Kept(True, saved.version, name)
+    saved = _commit(replace(project, standards=standards_frame(standards)))
+    return Kept(True, saved.version, None)
 
 
 def create_scenario(name: str) -> None:

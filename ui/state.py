@@ -135,6 +135,34 @@ def set_table(name: str, frame: gpd.GeoDataFrame, source: dict[str, Any] | None 
     st.session_state["provenance"] = prov
 
 
+def kept(key: str, default: Any) -> Any:
+    """The value the widget ``key`` had when last shown (else ``default``).
+
+    Streamlit forgets a widget's value when a run does not draw it (another page
+    was opened); settings a planner made are kept here, by code, not by label,
+    so they also survive a language switch.
+    """
+    return st.session_state.get("_kept", {}).get(key, default)
+
+
+def keep(key: str, value: Any) -> Any:
+    """Remember the value of widget ``key`` for :func:`kept`; returns it."""
+    st.session_state.setdefault("_kept", {})[key] = value
+    return value
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """A message for the next run of the page (after an ``st.rerun()``)."""
+    st.session_state["flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    """Show (once) the message left by :func:`flash`."""
+    kind, message = st.session_state.pop("flash", ("", ""))
+    if message:
+        (st.success if kind == "success" else st.warning)(message)
+
+
 def map_labels() -> MapLabels:
     """Map display words in the current language."""
     lg = lang()

@@ -91,6 +91,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Choose at least one candidate source or upload candidates; road nodes inside gaps "
         "exist only with a real road file.",
     ),
+    "suggest_network_changed": (
+        "站点或需求点在求解后已更改，以上结果基于更改前的数据；请重新求解。",
+        "Sites or demand changed after this was solved; the result shown is of the data before. "
+        "Solve again.",
+    ),
     "suggest_settings_changed": (
         "设置已更改：下面仍是按先前设置求得的结果，点击“求解”按当前设置重新计算。",
         "Settings changed: the result below is for the earlier settings; press Solve to "
@@ -123,8 +128,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "我确认用本文件替换当前的 {n} 条记录",
         "I confirm replacing the current {n} records with this file",
     ),
-    "added": ("已添加 {n} 个站点。", "Added {n} sites."),
-    "replaced": ("已替换为 {n} 条记录。", "Replaced with {n} records."),
+    "added": ("添加 {n} 个站点", "added {n} sites"),
+    "replaced": ("替换为 {n} 条记录", "replaced with {n} records"),
     "id_clash": (
         "以下编号已存在，未添加任何站点：{ids}。请修改编号或选择替换。",
         "These ids already exist, nothing was added: {ids}. Change the ids or replace instead.",
@@ -185,7 +190,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mode_walk": ("步行", "walk"),
     "edit_standards": ("修改服务标准", "Edit the standards"),
     "apply_standards": ("应用", "Apply"),
-    "standards_applied": ("已应用新的服务标准。", "New standards applied."),
+    "standards_applied": ("应用新的服务标准", "applied new standards"),
     "standards_invalid": ("标准有误：{message}", "Invalid standards: {message}"),
     "standards_note": (
         "默认标准为本工具的规划默认值，并非法规；"
@@ -282,15 +287,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_nearest_existing": ("最近现有同级站点", "Nearest existing site"),
     "col_nearest_existing_min": ("到该站点时间（分钟）", "Minutes to it"),
     "accept": ("采纳为规划站点", "Accept as planned sites"),
+    "accepted_what": ("采纳 {n} 个规划站点", "accepted {n} planned sites"),
+    "accepted_mark": ("已采纳", "accepted"),
+    "accepted_before": (
+        "已采纳的建议在表中标为“已采纳”；以上结果按采纳前的网络求解。再次点击“求解”将在已采纳站点的基础上继续建议。",
+        "Accepted suggestions are marked “accepted”; the result above was solved on the network "
+        "before they were accepted. Solve again to suggest more on top of them.",
+    ),
     "accept_pick": ("采纳哪些建议", "Which suggestions to accept"),
-    "accepted": (
-        "已添加 {n} 个规划站点（状态：规划）。",
-        "Added {n} planned sites (status: planned).",
-    ),
-    "accepted_scenario": (
-        "已作为方案“{name}”的 {n} 项修改保存。",
-        "Saved as {n} changes of scenario “{name}”.",
-    ),
     "accept_clash": (
         "这些编号已存在，未添加：{ids}",
         "These ids exist already, nothing added: {ids}",
@@ -334,6 +338,24 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Project open: {name} (version {version})",
     ),
     "project_saved": ("已保存（第 {version} 版）", "Saved (version {version})"),
+    "kept_unsaved": (
+        "已{what}——仅保存在本次浏览器会话中，尚未写入项目文件；关闭页面即丢失。请在“项目与方案”页“另存为项目”。",
+        "Done: {what} — kept in this browser session only, not in a project file; it is lost "
+        "when the page is closed. Use “Save as a project” on the Projects page.",
+    ),
+    "kept_scenario": (
+        "已{what}，并保存到方案“{name}”（第 {version} 版）。",
+        "Done: {what}; saved in scenario “{name}” (version {version}).",
+    ),
+    "kept_base": (
+        "已{what}，并保存到项目现状（第 {version} 版）。",
+        "Done: {what}; saved in the project's base (version {version}).",
+    ),
+    "unsaved_banner": (
+        "有 {n} 项更改尚未保存（只在本次会话中）：{items}",
+        "{n} changes are not saved (this session only): {items}",
+    ),
+    "unsaved_go": ("去保存", "Save them"),
     "project_stale": (
         "保存被拒绝：{message}（点击下方“重新载入”）",
         "Save refused: {message} (press Reload below)",

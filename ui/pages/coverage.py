@@ -14,6 +14,7 @@ from geo.maps import LEVEL_COLOURS, Overlay, network_map
 from geo.projection import to_lonlat
 from planning.coverage.standards import MODES
 from ui import analysis as ana
+from ui import project as prj
 from ui import state
 from ui.strings import vocabulary_words
 
@@ -23,10 +24,16 @@ kinds, levels = vocabulary_words("kind", lg), vocabulary_words("level", lg)
 sites, demand = state.sites(), state.demand()
 
 st.title(tr("page_coverage"))
+state.show_flash()
 st.write(tr("coverage_intro"))
 
 with st.sidebar:
-    after = st.checkbox(tr("after_completion"), value=False, key="cov_after")
+    after = state.keep(
+        "cov_after",
+        st.checkbox(
+            tr("after_completion"), value=bool(state.kept("cov_after", False)), key="cov_after"
+        ),
+    )
     roads_file = st.file_uploader(
         tr("roads_upload"),
         type=["pbf", "osm", "bz2", "graphml", "geojson", "gpkg", "zip"],
@@ -128,12 +135,17 @@ with st.expander(tr("edit_standards")):
     )
     if st.button(tr("apply_standards"), key="cov_apply"):
         try:
-            ana.set_standards_from_table(edited)
+            parsed = ana.parse_standards_table(edited)
         except StandardsError as exc:
             st.error(tr("standards_invalid", message=exc.zh if lg == "zh" else exc.en))
         else:
-            st.success(tr("standards_applied"))
-            st.rerun()
+            try:
+                kept = prj.set_standards(parsed, tr("standards_applied"))
+            except ServicenetError as exc:
+                st.error(tr("project_error", message=exc.zh if lg == "zh" else exc.en))
+            else:
+                kept.announce(tr("standards_applied"))
+                st.rerun()
 
 options = [f"{k}/{v}" for k, v in zip(cov["kind"], cov["level"], strict=True)]
 default = options.index("service_center/township") if "service_center/township" in options else 0

@@ -7,18 +7,21 @@ import json
 import pandas as pd
 import streamlit as st
 
-from geo.errors import SiteImportError
+from geo.errors import ServicenetError, SiteImportError
 from geo.export import csv_bytes
 from geo.tables import ImportResult, import_table
 from geo.vocab import DATA_DIR
+from ui import project as prj
 from ui import state
 
 tr = state.tr
+lg = state.lang()
 SAMPLE = DATA_DIR / "examples" / "sites_gbk_gcj02.csv"
 ENCODINGS = ("auto", "utf-8", "gbk", "gb18030", "utf-16")
 CRS = ("auto", "wgs84", "gcj02", "bd09")
 
 st.title(tr("page_import"))
+state.show_flash()
 st.write(tr("import_intro"))
 
 c1, c2, c3 = st.columns(3)
@@ -126,13 +129,25 @@ if source is not None:
             if clash:
                 st.error(tr("id_clash", ids=", ".join(clash[:20])))
             else:
-                merged = pd.concat([current, result.table], ignore_index=True)
-                state.set_table("sites", type(result.table)(merged, crs="EPSG:4326"))
-                st.success(tr("added", n=result.rows_imported))
+                try:
+                    kept = prj.add_sites(result.table, tr("added", n=result.rows_imported))
+                except ServicenetError as exc:
+                    st.error(tr("project_error", message=exc.zh if lg == "zh" else exc.en))
+                else:
+                    kept.announce(tr("added", n=result.rows_imported))
+                    st.rerun()
         confirm = st.checkbox(tr("confirm_replace", n=len(current)), key="imp_confirm")
         label = tr("replace_sites") if target == "sites" else tr("replace_demand")
         if st.button(label, key="imp_replace", disabled=not confirm):
-            state.set_table(target, result.table.copy(), state.import_provenance(result, data))
-            st.success(tr("replaced", n=result.rows_imported))
+            what = tr("replaced", n=result.rows_imported)
+            try:
+                kept = prj.replace_table(
+                    target, result.table.copy(), state.import_provenance(result, data), what
+                )
+            except ServicenetError as exc:
+                st.error(tr("project_error", message=exc.zh if lg == "zh" else exc.en))
+            else:
+                kept.announce(what)
+                st.rerun()
     else:
         st.warning(tr("nothing_imported"))

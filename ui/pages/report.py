@@ -34,7 +34,7 @@ if scenario_names:
     compare_with = st.selectbox(
         tr("compare_with"), ["", *scenario_names], format_func=lambda n: n or "—", key="rp_compare"
     )
-after = st.session_state.get("cov_after", False)
+after = state.kept("cov_after", False)
 
 
 @st.cache_data(show_spinner=False, max_entries=12)

@@ -17,7 +17,6 @@ from geo.safe import markdown_text
 from geo.uploads import TABLE_SUFFIXES, temporary_upload
 from planning.locate.candidates import read_candidates
 from planning.locate.suggest import SuggestRequest
-from planning.scenario import Change
 from ui import analysis as ana
 from ui import project as prj
 from ui import state
@@ -33,56 +32,103 @@ by_words = {b: tr(f"by_{b}") for b in ("count", "budget")}
 sites, demand = state.sites(), state.demand()
 
 st.title(tr("page_suggest"))
+state.show_flash()
 st.write(tr("suggest_intro"))
 
 stds = {f"{s.kind}/{s.level}": s for s in ana.standards()}
 keys = list(stds)
-default = keys.index("service_center/township") if "service_center/township" in keys else 0
+default = "service_center/township" if "service_center/township" in keys else keys[0]
+wanted = state.kept("sg_std", default)
 c1, c2 = st.columns(2)
-chosen = c1.selectbox(
-    tr("suggest_standard"),
-    keys,
-    index=default,
-    format_func=lambda k: (
-        f"{kinds.get(stds[k].kind, stds[k].kind)} · "
-        f"{levels.get(stds[k].level, stds[k].level)} · {modes.get(stds[k].mode, stds[k].mode)} "
-        f"≤ {stds[k].max_minutes:g} min"
+chosen = state.keep(
+    "sg_std",
+    c1.selectbox(
+        tr("suggest_standard"),
+        keys,
+        index=keys.index(wanted) if wanted in keys else keys.index(default),
+        format_func=lambda k: (
+            f"{kinds.get(stds[k].kind, stds[k].kind)} · "
+            f"{levels.get(stds[k].level, stds[k].level)} · "
+            f"{modes.get(stds[k].mode, stds[k].mode)} ≤ {stds[k].max_minutes:g} min"
+        ),
+        key="sg_std",
     ),
-    key="sg_std",
 )
-method = c2.selectbox(
-    tr("suggest_model"),
-    ("mclp", "lscp", "pmedian", "cmclp"),
-    format_func=models.__getitem__,
-    key="sg_method",
+METHODS = ("mclp", "lscp", "pmedian", "cmclp")
+method = state.keep(
+    "sg_method",
+    c2.selectbox(
+        tr("suggest_model"),
+        METHODS,
+        index=METHODS.index(state.kept("sg_method", "mclp")),
+        format_func=models.__getitem__,
+        key="sg_method",
+    ),
 )
 c3, c4, c5 = st.columns(3)
-by = c3.radio(
-    tr("suggest_by"),
-    ("count", "budget"),
-    format_func=by_words.__getitem__,
-    key="sg_by",
-    disabled=method != "mclp",
-    horizontal=True,
+BY = ("count", "budget")
+by = state.keep(
+    "sg_by",
+    c3.radio(
+        tr("suggest_by"),
+        BY,
+        index=BY.index(state.kept("sg_by", "count")),
+        format_func=by_words.__getitem__,
+        key="sg_by",
+        disabled=method != "mclp",
+        horizontal=True,
+    ),
 )
-count = c4.number_input(tr("by_count"), 1, 50, 5, key="sg_count", disabled=method == "lscp")
-budget = c5.number_input(tr("by_budget"), 0.0, 1e9, 5.0, key="sg_budget", disabled=by != "budget")
-sources = st.multiselect(
-    tr("candidate_sources"),
-    ("township_seat", "gap_node", "grid"),
-    default=("township_seat", "gap_node"),
-    format_func=sources_words.__getitem__,
-    key="sg_sources",
+count = state.keep(
+    "sg_count",
+    c4.number_input(
+        tr("by_count"),
+        1,
+        50,
+        int(state.kept("sg_count", 5)),
+        key="sg_count",
+        disabled=method == "lscp",
+    ),
+)
+budget = state.keep(
+    "sg_budget",
+    c5.number_input(
+        tr("by_budget"),
+        0.0,
+        1e9,
+        float(state.kept("sg_budget", 5.0)),
+        key="sg_budget",
+        disabled=by != "budget",
+    ),
+)
+SOURCES = ("township_seat", "gap_node", "grid")
+sources = state.keep(
+    "sg_sources",
+    st.multiselect(
+        tr("candidate_sources"),
+        SOURCES,
+        default=[c for c in state.kept("sg_sources", SOURCES[:2]) if c in SOURCES],
+        format_func=sources_words.__getitem__,
+        key="sg_sources",
+    ),
 )
 to_target = False
 target_share = stds[chosen].target_share if chosen in stds else None
 if method == "lscp" and target_share is not None:
-    to_target = st.checkbox(
-        tr("lscp_to_target", share=f"{target_share:.0%}"), value=True, key="sg_to_target"
+    to_target = state.keep(
+        "sg_to_target",
+        st.checkbox(
+            tr("lscp_to_target", share=f"{target_share:.0%}"),
+            value=bool(state.kept("sg_to_target", True)),
+            key="sg_to_target",
+        ),
     )
 upload = st.file_uploader(tr("cand_upload"), type=["csv", "xlsx"], key="sg_upload")
-time_limit = st.slider(tr("time_limit"), 5, 120, 30, key="sg_time")
-after = st.session_state.get("cov_after", False)
+time_limit = state.keep(
+    "sg_time",
+    st.slider(tr("time_limit"), 5, 120, int(state.kept("sg_time", 30)), key="sg_time"),
+)
+after = state.kept("cov_after", False)
 
 user = None
 if upload is not None:
@@ -115,15 +161,21 @@ def _request() -> SuggestRequest:
 
 # A result belongs to the settings it was solved with: changing an input does not
 # re-solve (a large model can take a while); the page says the shown result is older.
+# It is also solved on the network of that moment: accepting its sites changes the
+# network, but the result shown (and what is left to accept) stays the one solved.
 if st.button(tr("run_suggest"), type="primary", key="sg_run"):
     try:
         st.session_state["sg_solved"] = (_request(), tuple(sources))
     except ServicenetError as exc:
         st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
         st.stop()
+    st.session_state["sg_on"] = (sites, demand)
+    st.session_state["sg_accepted"] = []
 
 if st.session_state.get("sg_solved") is not None:
     request, used_sources = st.session_state["sg_solved"]
+    solved_sites, solved_demand = st.session_state.get("sg_on", (sites, demand))
+    accepted: list[str] = st.session_state.get("sg_accepted", [])
     std = request  # the kind and level of the result shown
     try:
         now: tuple[SuggestRequest, tuple[str, ...]] | None = (_request(), tuple(sources))
@@ -131,9 +183,14 @@ if st.session_state.get("sg_solved") is not None:
         now = None
     if now != (request, used_sources):
         st.info(tr("suggest_settings_changed"))
+    elif not accepted and (
+        ana.frame_key(solved_sites) != ana.frame_key(sites)
+        or ana.frame_key(solved_demand) != ana.frame_key(demand)
+    ):
+        st.info(tr("suggest_network_changed"))
     try:
         with st.spinner(tr("solving")):
-            result = ana.run_suggestion(sites, demand, request, used_sources, user)
+            result = ana.run_suggestion(solved_sites, solved_demand, request, used_sources, user)
     except ServicenetError as exc:
         st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
         st.stop()
@@ -195,6 +252,9 @@ if st.session_state.get("sg_solved") is not None:
             shown = pd.DataFrame(
                 {
                     tr("col_order"): picks["order"],
+                    tr("accepted_mark"): [
+                        "✓" if c in accepted else "" for c in picks["candidate_id"]
+                    ],
                     tr("col_candidate"): picks["name"],
                     tr("col_source"): [
                         tr(f"cand_{s}") if f"cand_{s}" in state.STRING_KEYS else s
@@ -241,14 +301,22 @@ if st.session_state.get("sg_solved") is not None:
     if len(picks):
         st.subheader(tr("accept"))
         names = dict(zip(picks["candidate_id"], picks["name"], strict=True))
-        pick = st.multiselect(
-            tr("accept_pick"),
-            list(names),
-            default=list(names),
-            format_func=lambda c: names[c],
-            key="sg_pick",
+        left_over = [c for c in names if c not in accepted]
+        if accepted:
+            st.caption(tr("accepted_before"))
+        pick = (
+            st.multiselect(
+                tr("accept_pick"),
+                left_over,
+                # the first time all of them; after an acceptance none is chosen for the planner
+                default=[] if accepted else left_over,
+                format_func=lambda c: names[c],
+                key=f"sg_pick_{len(accepted)}",
+            )
+            if left_over
+            else []
         )
-        if st.button(tr("accept"), key="sg_accept") and pick:
+        if left_over and st.button(tr("accept"), key="sg_accept") and pick:
             rows = picks[picks["candidate_id"].isin(pick)]
             new = gpd.GeoDataFrame(
                 {
@@ -268,19 +336,15 @@ if st.session_state.get("sg_solved") is not None:
                 crs=4326,
             )
             clash = sorted(set(new["site_id"]) & set(sites["site_id"]))
+            what = tr("accepted_what", n=len(new))
             if clash:
                 st.error(tr("accept_clash", ids=", ".join(clash)))
-            elif prj.current() is not None and prj.scenario():
-                # a project scenario is open: the suggestions become its changes (saved)
-                try:
-                    for rec in new.drop(columns="geometry").to_dict("records"):
-                        payload = {k: v for k, v in rec.items() if not pd.isna(v)}
-                        prj.apply(Change("add_site", payload))
-                except ServicenetError as exc:
-                    st.error(markdown_text(exc.zh if lg == "zh" else exc.en))
-                else:
-                    st.success(tr("accepted_scenario", n=len(new), name=prj.scenario()))
             else:
-                merged = pd.concat([sites, new], ignore_index=True)
-                state.set_table("sites", gpd.GeoDataFrame(merged, geometry="geometry", crs=4326))
-                st.success(tr("accepted", n=len(new)))
+                try:
+                    kept = prj.add_sites(new, what)
+                except ServicenetError as exc:
+                    st.error(tr("project_error", message=exc.zh if lg == "zh" else exc.en))
+                else:
+                    st.session_state["sg_accepted"] = [*accepted, *pick]
+                    kept.announce(what)
+                    st.rerun()
