@@ -183,10 +183,16 @@ def _pair(
     }
 
 
-def bench_size(n_nodes: int, work: Path, runs: int, log: Path) -> list[dict[str, object]]:
+BASELINES = {"gpkg": "lines", "pbf": "pyrosm"}
+
+
+def bench_size(
+    n_nodes: int, work: Path, runs: int, log: Path, formats: tuple[str, ...] = ("gpkg", "pbf")
+) -> list[dict[str, object]]:
     files = _inputs(work, n_nodes)
     rows = []
-    for fmt, baseline in (("gpkg", "lines"), ("pbf", "pyrosm")):
+    for fmt in formats:
+        baseline = BASELINES[fmt]
         road = files[fmt]
         out = road.parent / f"out_{fmt}"
         analyze = [
@@ -237,13 +243,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_pipeline"))
     parser.add_argument("--app", action="store_true", help="also time the app's server")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pipeline")
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=sorted(BASELINES),
+        default=sorted(BASELINES),
+        help="road inputs to time (the PBF alone at province sizes)",
+    )
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "commands.log"
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     rows: list[dict[str, object]] = []
     for n in args.sizes:
-        rows.extend(bench_size(n, args.work, args.runs, log))
+        rows.extend(bench_size(n, args.work, args.runs, log, tuple(args.formats)))
     result: dict[str, object] = {"started": started, "runs": args.runs, "pipeline": rows}
     if args.app:
         app: dict[str, object] = {}

@@ -396,6 +396,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         title=args.title,
         lang=args.lang,
         comparison=comparison,
+        plan=args.scenario or "",
     )
     write_report(inputs, args.out)
     print(f"servicenet: {args.out}")

@@ -145,7 +145,7 @@ def test_suggest_page_lscp_to_the_standard_target(app: AppTest) -> None:
 def test_report_page_builds_downloads(app: AppTest) -> None:
     app.switch_page("ui/pages/report.py").run(timeout=120)
     assert not app.exception, app.exception
-    app.checkbox(key="rp_suggest").uncheck()
+    assert not app.checkbox(key="rp_fresh").value  # fresh suggestions only when asked
     app.button(key="rp_build_html").click().run(timeout=180)
     assert not app.exception, app.exception
     app.button(key="rp_build_xlsx").click().run(timeout=180)

@@ -191,3 +191,31 @@ def test_suggestion_settings_survive_leaving_the_page_and_an_acceptance(app: App
     assert shown["已采纳"].tolist() == ["✓", "✓", ""]
     assert app.multiselect(key="sg_pick_2").value == []
     assert app.number_input(key="sg_count").value == 3
+
+
+def test_a_saved_and_reopened_project_keeps_where_its_tables_came_from(
+    app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 item 3: after a save the report's 数据来源 was an empty table."""
+    demo = dict(app.session_state["provenance"])
+    path = _save_as(app, tmp_path, monkeypatch)
+    tab = _reopen(path)
+    prov = tab.session_state["provenance"]
+    for key in ("sites", "demand"):
+        assert prov[key]["sha256"] == demo[key]["sha256"] and len(prov[key]["sha256"]) == 64
+        assert prov[key]["rows_imported"] == demo[key]["rows_imported"]
+    assert prov["project"]["file"] == str(path)
+
+    from planning.coverage.analysis import run_analysis
+    from planning.report.inputs import ReportInputs
+    from planning.report.provenance import provenance_rows, table_sha256
+
+    sites, demand = tab.session_state["sites"], tab.session_state["demand"]
+    analysis = run_analysis(sites, demand, tab.session_state["standards"], provenance=prov)
+    rows = provenance_rows(ReportInputs(analysis, sites, demand), "zh")
+    files = [r["file"] for r in rows]
+    assert demo["sites"]["file"] in files and demo["demand"]["file"] in files
+    # the project layers as analysed, hashed, and the project file at its version
+    layer = next(r for r in rows if r["file"] == "项目图层 sites（plan.gpkg）")
+    assert layer["sha256"] == table_sha256(sites) and layer["rows"] == "293"
+    assert any(r["file"] == f"plan.gpkg（第 {prov['project']['version']} 版）" for r in rows)

@@ -336,17 +336,20 @@ def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
         # 5. the report carries the comparison
         page.get_by_role("link", name="报告与导出").click()  # in-app: the project stays open
         page.get_by_text("生成可打印").first.wait_for(timeout=60_000)
-        page.get_by_text("包含新增站点建议").click()
-        _wait_idle(page)
-        page.get_by_text("与现状对比的方案").wait_for(timeout=60_000)
-        page.locator("[data-testid='stSelectbox']").filter(has_text="与现状对比的方案").click()
-        page.get_by_role("option", name="新增三站").click()
+        page.get_by_text("报告描述的方案").wait_for(timeout=60_000)
+        page.locator("[data-testid='stSelectbox']").filter(has_text="报告描述的方案").click()
+        page.get_by_role("option", name="方案“新增三站”（与现状对比）").click()
         _wait_idle(page)
         page.get_by_role("button", name="生成 HTML").first.click()
         with page.expect_download(timeout=180_000) as info:
             page.get_by_role("button", name="下载 HTML").first.click(timeout=180_000)
         report = Path(info.value.path()).read_text(encoding="utf-8")
         assert "附：方案对比" in report and "规划站2" in report
+        # one plan: named on the cover, its planned sites listed, no fresh suggestions
+        assert "本报告描述的方案：方案“新增三站”" in report
+        planned = int((on_disk.sites["status"] == "planned").sum()) + 3  # the base's and the 3
+        assert f"本方案包含 {planned} 个规划站点" in report
+        assert "另行求解的选址建议" not in report
         _shot(page, "project_report.png")
         assert [u for u in blocked if u.endswith((".js", ".css"))] == []
     finally:

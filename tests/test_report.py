@@ -163,7 +163,9 @@ def test_cli_report_for_the_demo_with_suggestions(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     doc = out.read_text(encoding="utf-8")
-    assert "七、新增站点建议" in doc and "新增 3 个" in doc
+    assert "七、方案中的规划站点与选址建议" in doc and "新增 3 个" in doc
+    assert "另行求解的选址建议（新求解，未纳入本方案）" in doc  # fresh: said so
+    assert "本报告描述的方案：现状" in doc
     assert doc.count("data:image/png;base64,") == 2  # the map and the curve
     bad = subprocess.run(
         [

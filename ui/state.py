@@ -45,6 +45,7 @@ TRANSLATED_CHOICES = (
     "prj_kind",
     "prj_level",
     "rp_lang",
+    "rp_plan",
 )
 
 

@@ -314,7 +314,22 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Sanming worker service network coverage report",
     ),
     "report_lang": ("报告语言", "Report language"),
-    "report_suggest": ("包含新增站点建议", "Include suggested new sites"),
+    "report_plan": ("报告描述的方案", "Plan the report describes"),
+    "report_plan_scenario": (
+        "方案“{name}”（与现状对比）",
+        "scenario “{name}” (compared with the base)",
+    ),
+    "report_plan_session": (
+        "报告描述当前页面上的数据（未打开项目）。",
+        "The report describes the data on screen (no project open).",
+    ),
+    "report_fresh": (
+        "另外求解新的选址建议（按“选址建议”页的设置；报告中注明不属于方案）",
+        "Also solve fresh suggestions (settings of the Suggestions page; marked as not part "
+        "of the plan)",
+    ),
+    "report_standards_project": ("项目文件 {file} 中的服务标准", "the standards kept in {file}"),
+    "report_standards_session": ("本次会话中编辑的服务标准", "standards edited in this session"),
     "report_build": ("生成 {fmt}", "Build {fmt}"),
     "report_download": ("下载 {fmt}", "Download {fmt}"),
     "report_building": ("正在生成报告……", "Building the report…"),

@@ -25,6 +25,13 @@ from geo.safe import css_string
 from planning.coverage.analysis import service_areas
 from planning.locate.suggest import Suggestion
 from planning.report.inputs import ReportInputs
+from planning.report.provenance import (
+    plan_text,
+    planned_sites,
+    provenance_rows,
+    site_names,
+    standards_source,
+)
 from planning.report.text import t
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -86,6 +93,7 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
     title = inputs.title or t("title", lang)
 
     # summary
+    planned = planned_sites(inputs.sites)
     met = int(sum(1 for m in cov["met"] if m is True)) if len(cov) else 0
     not_met = int(sum(1 for m in cov["met"] if m is False)) if len(cov) else 0
     lines = [
@@ -93,6 +101,7 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
             "summary_line",
             lang,
             sites=len(inputs.sites),
+            planned=len(planned),
             points=len(inputs.demand),
             weight=_num(inputs.demand["weight"].sum()),
             n_std=len(cov),
@@ -115,23 +124,8 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
     if inputs.suggestion is not None:
         lines.append(_suggest_head(inputs.suggestion, lang))
 
-    # provenance
-    provenance = []
-    for key in ("sites", "demand"):
-        p = prov.get(key)
-        if isinstance(p, dict):
-            provenance.append(
-                {
-                    "label": t("sheet_sites" if key == "sites" else "demand", lang),
-                    "file": p.get("file", ""),
-                    "sha256": p.get("sha256", ""),
-                    "rows": " / ".join(
-                        str(p.get(k, "")) for k in ("rows_read", "rows_imported", "rows_rejected")
-                    ),
-                    "encoding": p.get("encoding", ""),
-                    "crs": p.get("crs", ""),
-                }
-            )
+    # provenance: every input, whatever its origin
+    provenance = provenance_rows(inputs, lang)
     roads = prov.get("roads")
     if an.is_proxy:
         roads_text = t("roads_proxy", lang)
@@ -237,6 +231,7 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
     map_html = _interactive_map(inputs, areas, gaps_focus, lang) if interactive else ""
 
     # gaps
+    names_of = site_names(inputs.sites)
     groups = []
     for (kind, level), part in an.gaps.groupby(["kind", "level"], sort=False):
         rows = []
@@ -248,7 +243,7 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
                     "weight": _num(g["weight"]),
                     "points": g["points"],
                     "townships": _short_list(g["townships"], lang),
-                    "nearest_site": g["nearest_site_id"]
+                    "nearest_site": names_of.get(g["nearest_site_id"], g["nearest_site_id"])
                     if isinstance(g["nearest_site_id"], str)
                     else "—",
                     "nearest_minutes": _num(g["nearest_minutes"], 1),
@@ -275,9 +270,9 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
                     "nearest": "—"
                     if not isinstance(near, str)
                     else (
-                        f"{near}（{_num(mins, 1)} min）"
+                        f"{names_of.get(near, near)}（{_num(mins, 1)} min）"
                         if mins == mins and mins is not None
-                        else near
+                        else names_of.get(near, near)
                     ),
                 }
             )
@@ -290,7 +285,12 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
                     ylabel="覆盖率（%）" if lang == "zh" else "covered (%)",
                 )
             )
-        suggestion = {"head": _suggest_head(s, lang), "rows": rows, "curve_png": curve}
+        suggestion = {
+            "title": t("fresh_title", lang),
+            "head": _suggest_head(s, lang),
+            "rows": rows,
+            "curve_png": curve,
+        }
 
     comparison = None
     if inputs.comparison is not None:
@@ -327,13 +327,39 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
         "page_label_before": before,
         "page_label_after": after,
         "generated": inputs.generated,
+        "plan_text": plan_text(inputs),
+        "planned": {
+            "head": t(
+                "planned_head",
+                lang,
+                n=len(planned),
+                accepted=int(planned["site_id"].astype(str).str.startswith("NEW-").sum()),
+            )
+            if len(planned)
+            else t("planned_none", lang),
+            "rows": [
+                {
+                    "name": r.get("name") or r["site_id"],
+                    "kind": _std_name(str(r["kind"]), str(r["level"]), lang),
+                    "county": r.get("county") or "—",
+                    "township": r.get("township") or "—",
+                    "origin": t(
+                        "from_suggestion"
+                        if str(r["site_id"]).startswith("NEW-")
+                        else "added_by_hand",
+                        lang,
+                    ),
+                }
+                for r in planned.to_dict("records")
+            ],
+        },
         "version": _version(),
         "is_proxy": an.is_proxy,
         "summary_lines": lines,
         "provenance": provenance,
         "roads_text": roads_text,
         "network_lines": network_lines,
-        "standards_source": _display_path(prov.get("standards", "—")),
+        "standards_source": standards_source(prov.get("standards"), lang),
         "options_text": t(
             "after_completion" if options.after_completion else "operating_only", lang
         ),
@@ -377,15 +403,6 @@ def _language_part(note: str, lang: str) -> str:
         return note
     zh, en = note.split(" / ", 1)
     return en if lang == "en" else zh
-
-
-def _display_path(path: Any) -> str:
-    from geo.vocab import DATA_DIR
-
-    try:
-        return str(Path(str(path)).resolve().relative_to(DATA_DIR.parent))
-    except ValueError:
-        return str(path)
 
 
 def _suggest_head(s: Suggestion, lang: str) -> str:

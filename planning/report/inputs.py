@@ -25,3 +25,5 @@ class ReportInputs:
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
     focus: tuple[str, str] | None = None  # (kind, level) drawn on the map
     comparison: tuple[str, Comparison] | None = None  # (scenario name, base vs scenario)
+    #: the plan the report describes: a scenario's name, or "" for the base (as is)
+    plan: str = ""

@@ -39,7 +39,37 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "s_areas": ("四、分县区、分乡镇覆盖", "4. Coverage by county and township"),
     "s_map": ("五、网络地图", "5. Network map"),
     "s_gaps": ("六、服务缺口", "6. Service gaps"),
-    "s_suggest": ("七、新增站点建议", "7. Suggested new sites"),
+    "s_suggest": ("七、方案中的规划站点与选址建议", "7. Planned sites of the plan and suggestions"),
+    "plan_line": ("本报告描述的方案：{name}", "Plan described: {name}"),
+    "plan_base": ("现状（未加方案修改）", "the base (no scenario changes)"),
+    "plan_scenario": ("方案“{name}”", "scenario “{name}”"),
+    "planned_head": (
+        "本方案包含 {n} 个规划站点（状态为“规划”，其中 {accepted} 个来自采纳的选址建议）：",
+        "The plan holds {n} planned sites (status “planned”; {accepted} of them accepted "
+        "suggestions):",
+    ),
+    "planned_none": ("本方案没有规划站点。", "The plan holds no planned sites."),
+    "fresh_title": (
+        "另行求解的选址建议（新求解，未纳入本方案）",
+        "Suggestions solved afresh for this report (not part of the plan)",
+    ),
+    "from_suggestion": ("采纳的建议", "accepted suggestion"),
+    "edited_after": ("（导入后在应用中修改过）", " (edited in the app after import)"),
+    "project_layer": ("项目图层 {layer}（{file}）", "project layer {layer} ({file})"),
+    "session_table": (
+        "本次会话中的表（未保存为文件）",
+        "the session's table (not saved as a file)",
+    ),
+    "project_file": ("项目文件", "Project file"),
+    "project_version": ("{file}（第 {version} 版）", "{file} (version {version})"),
+    "standards_default": (
+        "servicenet 内置默认标准（见方法说明）",
+        "servicenet's built-in default standards (see the method notes)",
+    ),
+    "added_by_hand": ("手工添加", "added by hand"),
+    "origin": ("来源", "Origin"),
+    "plan": ("方案", "Plan"),
+    "planned_sites": ("其中规划站点", "of them planned"),
     "s_method": ("八、方法说明", "8. Method notes"),
     "s_compare": ("附：方案对比", "Annex: scenario comparison"),
     "compare_head": (
@@ -60,9 +90,10 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
         "real roads.",
     ),
     "summary_line": (
-        "共 {sites} 个站点、{points} 个需求点（合计 {weight} 人），按 {n_std} 项服务标准分析；"
+        "共 {sites} 个站点（其中规划 {planned} 个）、{points} 个需求点（合计 {weight} 人），按 {n_std} 项服务标准分析；"
         "{met} 项达到目标，{not_met} 项未达到；共识别 {gaps} 处服务缺口。",
-        "{sites} sites and {points} demand points ({weight} people) analysed under {n_std} "
+        "{sites} sites ({planned} of them planned) and {points} demand points ({weight} people) "
+        "analysed under {n_std} "
         "standards: {met} meet their target, {not_met} do not; {gaps} service gaps found.",
     ),
     "summary_worst": (

@@ -17,6 +17,12 @@ import pandas as pd
 
 from geo.export import atomic_path
 from geo.safe import xlsx_text
+from planning.report.provenance import (
+    plan_text,
+    planned_sites,
+    provenance_rows,
+    standards_source,
+)
 from planning.report.text import t
 
 if TYPE_CHECKING:
@@ -89,11 +95,18 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
         [t("total_weight", lang), float(inputs.demand["weight"].sum())],
         [t("s_gaps", lang), len(an.gaps)],
     ]
-    for key in ("sites", "demand", "roads"):
-        p = an.provenance.get(key)
-        if isinstance(p, dict):
-            summary.append([f"{key} {t('file', lang)}", p.get("file", "")])
-            summary.append([f"{key} SHA-256", p.get("sha256", "")])
+    summary.insert(1, [t("plan", lang), plan_text(inputs)])
+    summary.insert(len(summary) - 3, [t("planned_sites", lang), len(planned_sites(inputs.sites))])
+    for row in provenance_rows(inputs, lang):
+        summary.append([f"{row['label']} · {t('file', lang)}", row["file"]])
+        summary.append([f"{row['label']} · SHA-256", row["sha256"]])
+    roads = an.provenance.get("roads")
+    if isinstance(roads, dict):
+        summary.append([f"{t('roads', lang)} · {t('file', lang)}", roads.get("file", "")])
+        summary.append([f"{t('roads', lang)} · SHA-256", roads.get("sha256", "")])
+    summary.append(
+        [t("standards_file", lang), standards_source(an.provenance.get("standards"), lang)]
+    )
     if an.is_proxy:
         summary.append([t("roads", lang), t("proxy_warning", lang)])
     _sheet(book, t("sheet_summary", lang), [t("item", lang), t("value", lang)], summary)
