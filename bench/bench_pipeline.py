@@ -160,18 +160,31 @@ def _cache(road: Path) -> Path:
 
 
 def _pair(
-    a: list[str], b: list[str], runs: int, log: Path, before_a: object = None
-) -> dict[str, float]:
-    """A and B in turn, ``runs`` times each; medians, peak memory, ratio B/A per pair."""
+    a: list[str], b: list[str] | None, runs: int, log: Path, before_a: object = None
+) -> dict[str, object]:
+    """A and B in turn, ``runs`` times each; medians, peak memory, ratio B/A per pair.
+
+    ``b`` None: A alone (a size the baseline cannot hold in this machine's memory).
+    """
     ta, tb, ma, mb, ratios = [], [], [], [], []
     for _ in range(runs):
         if callable(before_a):
             before_a()
         wa, ra, ca = _run(a, log)
-        wb, rb, cb = _run(b, log)
+        wb, rb, cb = _run(b, log) if b is not None else (float("nan"), float("nan"), 0)
         if ca or cb:
             raise SystemExit(f"a command failed (exit {ca}/{cb}); see {log}")
         ta.append(wa), tb.append(wb), ma.append(ra), mb.append(rb), ratios.append(wb / wa)
+    if b is None:
+        return {
+            "servicenet_s": round(statistics.median(ta), 2),
+            "servicenet_rss_mb": round(max(ma)),
+            "baseline_s": None,
+            "baseline_rss_mb": None,
+            "speedup": None,
+            "servicenet_all_s": [round(t, 2) for t in ta],
+            "baseline_all_s": [],
+        }
     return {
         "servicenet_s": round(statistics.median(ta), 2),
         "servicenet_rss_mb": round(max(ma)),
@@ -187,7 +200,12 @@ BASELINES = {"gpkg": "lines", "pbf": "pyrosm"}
 
 
 def bench_size(
-    n_nodes: int, work: Path, runs: int, log: Path, formats: tuple[str, ...] = ("gpkg", "pbf")
+    n_nodes: int,
+    work: Path,
+    runs: int,
+    log: Path,
+    formats: tuple[str, ...] = ("gpkg", "pbf"),
+    baseline_runs: bool = True,
 ) -> list[dict[str, object]]:
     files = _inputs(work, n_nodes)
     rows = []
@@ -211,7 +229,13 @@ def bench_size(
         for state in ("cold", "warm"):
             if state == "warm":
                 _run(analyze, log)  # make sure the cache exists
-            row = _pair(analyze, base, runs, log, cold if state == "cold" else None)
+            row = _pair(
+                analyze,
+                base if baseline_runs else None,
+                runs,
+                log,
+                cold if state == "cold" else None,
+            )
             row.update({"nodes": n_nodes, "format": fmt, "state": state, "baseline": baseline})
             summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
             row["network_nodes"] = summary["network"]["nodes"]
@@ -230,8 +254,8 @@ def _table(rows: list[dict[str, object]]) -> str:
         base = "geopandas+networkx" if r["baseline"] == "lines" else "pyrosm+networkx"
         lines.append(
             f"| {r['nodes']:,} ({r['network_nodes']:,}) | {r['format']} | {r['state']} | "
-            f"{r['servicenet_s']} | {r['servicenet_rss_mb']} | {base} | {r['baseline_s']} | "
-            f"{r['baseline_rss_mb']} | {r['speedup']}x |"
+            f"{r['servicenet_s']} | {r['servicenet_rss_mb']} | {base} | {r['baseline_s'] or '—'} | "
+            f"{r['baseline_rss_mb'] or '—'} | {str(r['speedup']) + 'x' if r['speedup'] else '—'} |"
         )
     return "\n".join(lines)
 
@@ -250,13 +274,20 @@ def main(argv: list[str] | None = None) -> int:
         default=sorted(BASELINES),
         help="road inputs to time (the PBF alone at province sizes)",
     )
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="time servicenet alone (pyrosm needs about 6 GB per million nodes)",
+    )
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "commands.log"
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     rows: list[dict[str, object]] = []
     for n in args.sizes:
-        rows.extend(bench_size(n, args.work, args.runs, log, tuple(args.formats)))
+        rows.extend(
+            bench_size(n, args.work, args.runs, log, tuple(args.formats), not args.no_baseline)
+        )
     result: dict[str, object] = {"started": started, "runs": args.runs, "pipeline": rows}
     if args.app:
         app: dict[str, object] = {}

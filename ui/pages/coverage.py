@@ -9,13 +9,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import ServicenetError, StandardsError
-from geo.export import csv_bytes
 from geo.maps import LEVEL_COLOURS, Overlay, network_map
 from geo.projection import to_lonlat
 from planning.coverage.standards import MODES
 from ui import analysis as ana
 from ui import project as prj
-from ui import state
+from ui import state, tables
 from ui.strings import vocabulary_words
 
 tr = state.tr
@@ -118,20 +117,42 @@ st.dataframe(
 st.caption(tr("standards_note"))
 
 with st.expander(tr("edit_standards")):
+    # codes stay in the table (what the standards file holds); the planner sees words,
+    # and target shares in percent
     current = pd.DataFrame([s.as_dict() for s in ana.standards()])
+    if "target_share" in current:
+        current["target_share"] = pd.to_numeric(current["target_share"]) * 100.0
     edited = st.data_editor(
         current,
         num_rows="dynamic",
         width="stretch",
         key="cov_std_editor",
         column_config={
-            "kind": st.column_config.SelectboxColumn(options=sorted(kinds), required=True),
-            "level": st.column_config.SelectboxColumn(options=list(levels), required=True),
-            "mode": st.column_config.SelectboxColumn(options=list(MODES), required=True),
-            "max_minutes": st.column_config.NumberColumn(min_value=1, max_value=600, required=True),
-            "target_share": st.column_config.NumberColumn(min_value=0.0, max_value=1.0),
-            "higher_levels_count": st.column_config.CheckboxColumn(),
+            "kind": st.column_config.SelectboxColumn(
+                tr("col_kind"), options=sorted(kinds), required=True, format_func=kinds.get
+            ),
+            "level": st.column_config.SelectboxColumn(
+                tr("col_level"), options=list(levels), required=True, format_func=levels.get
+            ),
+            "mode": st.column_config.SelectboxColumn(
+                tr("col_mode"),
+                options=list(MODES),
+                required=True,
+                format_func=lambda m: tr(f"mode_{m}"),
+            ),
+            "max_minutes": st.column_config.NumberColumn(
+                tr("col_minutes"), min_value=1, max_value=600, required=True
+            ),
+            "target_share": st.column_config.NumberColumn(
+                tr("col_target_percent"), min_value=0.0, max_value=100.0, format="%.0f%%"
+            ),
+            "higher_levels_count": st.column_config.CheckboxColumn(tr("col_higher_levels")),
         },
+    )
+    edited = (
+        edited.assign(target_share=pd.to_numeric(edited["target_share"], errors="coerce") / 100.0)
+        if "target_share" in edited
+        else edited
     )
     if st.button(tr("apply_standards"), key="cov_apply"):
         try:
@@ -275,14 +296,14 @@ else:
 d1, d2 = st.columns(2)
 d1.download_button(
     tr("download_gaps"),
-    csv_bytes(pd.DataFrame(gaps.drop(columns="geometry"))),
+    tables.download_csv(gaps),
     file_name="gaps.csv",
     mime="text/csv",
     key="cov_dl_gaps",
 )
 d2.download_button(
     tr("download_coverage"),
-    csv_bytes(analysis.coverage.points),
+    tables.download_csv(analysis.coverage.points),
     file_name="coverage.csv",
     mime="text/csv",
     key="cov_dl_cov",

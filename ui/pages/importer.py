@@ -8,11 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import ServicenetError, SiteImportError
-from geo.export import csv_bytes
 from geo.tables import ImportResult, import_table
 from geo.vocab import DATA_DIR
 from ui import project as prj
-from ui import state
+from ui import state, tables
 
 tr = state.tr
 lg = state.lang()
@@ -77,38 +76,34 @@ if source is not None:
 
     st.subheader(tr("issues"))
     if result.issues:
+        # the codes stay in the JSON report (for tools); the planner reads the sentence
         issues = pd.DataFrame(
-            [
-                {**i.as_dict(), "message": i.en if state.lang() == "en" else i.zh}
-                for i in result.issues
-            ]
-        )
-        issues["severity"] = issues["severity"].map(lambda s: tr(f"severity_{s}"))
-        issues = issues.rename(
-            columns={
-                "row": tr("col_row"),
-                "column": tr("col_column"),
-                "code": tr("col_code"),
-                "message": tr("col_message"),
-                "severity": tr("col_severity"),
+            {
+                tr("col_severity"): [tr(f"severity_{i.severity}") for i in result.issues],
+                tr("col_row"): [i.row for i in result.issues],
+                tr("col_column"): [i.column for i in result.issues],
+                tr("col_message"): [i.en if lg == "en" else i.zh for i in result.issues],
             }
         )
-        st.dataframe(issues, hide_index=True, width="stretch")
+        st.dataframe(
+            issues,
+            hide_index=True,
+            width="stretch",
+            column_config={tr("col_message"): st.column_config.TextColumn(width="large")},
+        )
     else:
         st.success(tr("no_issues"))
 
     if result.rows_imported:
         st.subheader(tr("preview"))
-        st.dataframe(
-            pd.DataFrame(result.table.drop(columns="geometry")),
-            hide_index=True,
-            width="stretch",
+        tables.show(
+            result.table,
         )
         d1, d2 = st.columns(2)
         stem = name.rsplit(".", 1)[0]
         d1.download_button(
             tr("download_clean"),
-            csv_bytes(result.table),
+            tables.download_csv(result.table),
             file_name=f"{stem}_cleaned.csv",
             mime="text/csv",
             key="imp_dl_csv",

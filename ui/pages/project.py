@@ -17,7 +17,7 @@ from planning.scenario import (
 )
 from ui import analysis as ana
 from ui import project as prj
-from ui import state
+from ui import state, tables
 from ui.strings import vocabulary_words
 
 tr = state.tr
@@ -225,12 +225,17 @@ if name:
     e1, e2, e3, e4 = st.columns([3, 1, 1, 2])
     ids = sites["site_id"].astype(str).tolist()
     labels = dict(zip(ids, sites["name"].fillna("").astype(str), strict=True))
-    e1.selectbox(
+    target = e1.selectbox(
         tr("site_to_edit"), ids, format_func=lambda i: f"{i} {labels.get(i, '')}", key="prj_target"
     )
+    if st.session_state.get("prj_cap_for") != target:  # the box shows the site's capacity
+        caps = dict(zip(ids, pd.to_numeric(sites["capacity"], errors="coerce"), strict=True))
+        cap = caps.get(str(target))
+        st.session_state["prj_cap"] = float(cap) if cap is not None and cap == cap else 0.0
+        st.session_state["prj_cap_for"] = target
     e2.button(tr("move_here"), key="prj_move", disabled=pos is None, on_click=_move)
     e3.button(tr("close_site"), key="prj_close", on_click=_close)
-    e4.number_input(tr("set_capacity"), 0.0, 1e6, 0.0, key="prj_cap")
+    e4.number_input(tr("set_capacity"), 0.0, 1e6, key="prj_cap", format="%.0f")
     e4.button(tr("set_capacity"), key="prj_setcap", on_click=_set_capacity)
 
     st.subheader(tr("changes_title"))
@@ -245,7 +250,7 @@ if name:
                     {
                         "#": i + 1,
                         tr("col_code"): tr("op_" + c.op),
-                        tr("col_message"): str(c.payload),
+                        tr("col_message"): tables.describe_change(c),
                     }
                     for i, c in enumerate(mine)
                 ]
@@ -266,23 +271,8 @@ st.caption(tr("compare_note"))
 cmp = _guard(ana.scenario_comparison, project, other, saves=False)
 if cmp is None:  # a scenario that cannot be applied (the message is shown)
     st.stop()
-std_table = pd.DataFrame(
-    {
-        tr("col_kind"): [kinds.get(k, k) for k in cmp.standards["kind"]],
-        tr("col_level"): [levels.get(v, v) for v in cmp.standards["level"]],
-        tr("col_before"): cmp.standards["covered_share_a"],
-        tr("col_after"): cmp.standards["covered_share_b"],
-        tr("col_change"): cmp.standards["change"],
-    }
-)
-st.dataframe(
-    std_table,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        c: st.column_config.NumberColumn(format="percent")
-        for c in (tr("col_before"), tr("col_after"), tr("col_change"))
-    },
+tables.show(
+    cmp.standards[["kind", "level", "covered_share_a", "covered_share_b", "change"]],
 )
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(tr("compare_sites_added"), len(cmp.sites_added))
@@ -291,57 +281,21 @@ m3.metric(tr("compare_gaps_closed"), len(cmp.gaps_closed))
 m4.metric(tr("compare_gaps_opened"), len(cmp.gaps_opened))
 
 
-def _localised(frame: pd.DataFrame) -> pd.DataFrame:
-    """Comparison tables with the app's words for codes and column names."""
-    out = frame.copy()
-    if "kind" in out:
-        out["kind"] = out["kind"].map(lambda k: kinds.get(k, k))
-    if "level" in out:
-        out["level"] = out["level"].map(lambda v: levels.get(v, v))
-    names = {
-        "site_id": tr("field_site_id"),
-        "name": tr("field_name"),
-        "kind": tr("col_kind"),
-        "level": tr("col_level"),
-        "county": tr("col_county"),
-        "township": tr("col_township"),
-        "status": tr("field_status"),
-        "capacity": tr("field_capacity"),
-        "gap_id": tr("col_gap"),
-        "weight": tr("col_weight"),
-        "townships": tr("col_townships"),
-        "covered_share_a": tr("col_before"),
-        "covered_share_b": tr("col_after"),
-        "change": tr("col_change"),
-    }
-    return out.rename(columns=names)
-
-
 site_cols = ["site_id", "name", "kind", "level", "county", "township", "status", "capacity"]
 gap_cols = ["gap_id", "kind", "level", "weight", "townships"]
 k1, k2 = st.columns(2)
-k1.subheader(tr("compare_sites_added"))
-k1.dataframe(
-    _localised(cmp.sites_added.reindex(columns=site_cols)), hide_index=True, width="stretch"
-)
-k2.subheader(tr("compare_sites_removed"))
-k2.dataframe(
-    _localised(cmp.sites_removed.reindex(columns=site_cols)), hide_index=True, width="stretch"
-)
+with k1:
+    st.subheader(tr("compare_sites_added"))
+    tables.show(cmp.sites_added.reindex(columns=site_cols))
+with k2:
+    st.subheader(tr("compare_sites_removed"))
+    tables.show(cmp.sites_removed.reindex(columns=site_cols))
 g1, g2 = st.columns(2)
-g1.subheader(tr("compare_gaps_closed"))
-g1.dataframe(
-    _localised(cmp.gaps_closed.reindex(columns=gap_cols)), hide_index=True, width="stretch"
-)
-g2.subheader(tr("compare_gaps_opened"))
-g2.dataframe(
-    _localised(cmp.gaps_opened.reindex(columns=gap_cols)), hide_index=True, width="stretch"
-)
+with g1:
+    st.subheader(tr("compare_gaps_closed"))
+    tables.show(cmp.gaps_closed.reindex(columns=gap_cols))
+with g2:
+    st.subheader(tr("compare_gaps_opened"))
+    tables.show(cmp.gaps_opened.reindex(columns=gap_cols))
 county = cmp.by_area[cmp.by_area["area_type"] == "county"]
-pct = st.column_config.NumberColumn(format="percent")
-st.dataframe(
-    _localised(county[["county", "kind", "level", "covered_share_a", "covered_share_b", "change"]]),
-    hide_index=True,
-    width="stretch",
-    column_config={tr("col_before"): pct, tr("col_after"): pct, tr("col_change"): pct},
-)
+tables.show(county[["county", "kind", "level", "covered_share_a", "covered_share_b", "change"]])

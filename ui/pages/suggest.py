@@ -11,7 +11,6 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import ServicenetError
-from geo.export import csv_bytes
 from geo.maps import network_map
 from geo.safe import markdown_text
 from geo.uploads import TABLE_SUFFIXES, temporary_upload
@@ -19,7 +18,7 @@ from planning.locate.candidates import read_candidates
 from planning.locate.suggest import SuggestRequest
 from ui import analysis as ana
 from ui import project as prj
-from ui import state
+from ui import state, tables
 from ui.strings import vocabulary_words
 
 tr = state.tr
@@ -279,13 +278,32 @@ if st.session_state.get("sg_solved") is not None:
                 },
             )
     with st.expander(tr("reductions")):
-        st.json(doc["reductions"])
+        red = doc["reductions"]
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    tr("red_item"): [
+                        tr(f"red_{k}") if f"red_{k}" in state.STRING_KEYS else k for k in red
+                    ],
+                    tr("red_value"): [
+                        f"{v:.1%}"
+                        if k == "target_share" and v is not None
+                        else f"{v:,}"
+                        if isinstance(v, int)
+                        else ("—" if v is None else f"{v:,.4g}")
+                        for k, v in red.items()
+                    ],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
         for note in doc["notes"]:
             st.caption(markdown_text(note))
     d1, d2 = st.columns(2)
     d1.download_button(
         tr("download_suggestions"),
-        csv_bytes(picks),
+        tables.download_csv(picks),
         file_name="suggestions.csv",
         mime="text/csv",
         key="sg_dl_csv",
