@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parent
 _started = time.perf_counter()  # the whole run of this script, for the server log
 log = logging.getLogger("servicenet.app")
 
-# no page_icon: a Material icon as the favicon is fetched from a font server (not offline)
-st.set_page_config(page_title="servicenet", layout="wide")
+# An emoji icon is drawn by the browser (an inline SVG): without it the pages' Material
+# icons would become the favicon, fetched from fonts.gstatic.com (not offline).
+st.set_page_config(page_title="servicenet", page_icon="🏢", layout="wide")
 
 
 def _hide_error_details() -> None:

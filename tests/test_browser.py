@@ -135,6 +135,11 @@ def test_map_shows_every_demo_site_offline(app_url: str, browser) -> None:
         page.screenshot(path=str(ARTIFACTS / "map_offline.png"), full_page=True)
         map_assets = [u for u in blocked if u.endswith((".js", ".css"))]
         assert map_assets == [], map_assets
+        # nothing at all left the machine (the page icon included: issue 13 item 9)
+        assert blocked == [], blocked
+        assert page.evaluate(
+            "document.querySelector('link[rel*=icon]').href.startsWith('data:image/svg')"
+        )
     finally:
         context.close()
 

@@ -84,6 +84,15 @@ def test_xlsx_keeps_user_text_as_text_and_numbers_as_numbers(
     std = book["服务标准"]
     assert std["A1"].value == "类型"
     assert isinstance(std["F2"].value, float)  # covered share as a number
+    # shown as a percentage, counts with separators, not 0.1911460113816887 in General
+    assert std["F1"].value == "覆盖率" and std["F2"].number_format == "0.0%"
+    assert std["E2"].number_format == "0%" and std["G2"].number_format == "#,##0"
+    gaps = book["缺口"]
+    header = [c.value for c in gaps[1]]
+    share = header.index("占需求人数比例") + 1
+    assert gaps.cell(row=2, column=share).number_format == "0.0%"
+    rule = [gaps.cell(row=r, column=len(header)).value for r in range(2, gaps.max_row + 1)]
+    assert rule and all(" · " in v and "分钟" in v and "/" not in v for v in rule), rule[:3]
     assert sites.column_dimensions["B"].width > 10
     township = book["分乡镇"]
     assert any(c.value == HOSTILE_FORMULA and c.data_type == "s" for c in township["B"])

@@ -482,6 +482,33 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field_county": ("县区", "County"),
     "field_township": ("乡镇街道", "Township"),
     "field_capacity": ("容量", "Capacity"),
+    "guide_title": ("使用指南：五步完成一次规划", "Guide: a plan in five steps"),
+    "guide_1": (
+        "1. **导入数据**：上传站点表和需求点表（CSV/XLSX，GBK 或 UTF-8，中文表头均可），"
+        "逐行查看问题；不导入时使用三明示例数据。",
+        "1. **Import**: upload the sites and demand tables (CSV/XLSX, GBK or UTF-8, Chinese "
+        "headers welcome) and read every row's problems; without them the Sanming demo is used.",
+    ),
+    "guide_2": (
+        "2. **覆盖分析**：上传路网文件（OSM PBF、GeoPackage 等）后按真实道路计算各项标准的覆盖率与缺口；"
+        "没有路网时按示意路网估算，并在页面上注明。",
+        "2. **Coverage**: with a road file (OSM PBF, GeoPackage …) every standard's coverage and "
+        "gaps are measured on real roads; without one a proxy network is used and said so.",
+    ),
+    "guide_3": (
+        "3. **选址建议**：选择一项标准和模型，求得新增站点及理由，采纳为规划站点。",
+        "3. **Suggestions**: pick a standard and a model, get new sites with their reasons, "
+        "accept them as planned sites.",
+    ),
+    "guide_4": (
+        "4. **项目与方案**：另存为项目后，每次修改都会自动保存；可建立多个方案并与现状对比。",
+        "4. **Projects**: once saved as a project every change is saved at once; build scenarios "
+        "and compare them with the base.",
+    ),
+    "guide_5": (
+        "5. **报告与导出**：为现状或某一方案生成 HTML、PDF、XLSX 报告，打印归档。",
+        "5. **Reports**: HTML, PDF and XLSX reports of the base or one scenario, to print and file.",
+    ),
     "field_demand_id": ("需求点编号", "Demand ID"),
     "col_candidate_id": ("候选点编号", "Candidate ID"),
     "col_counties": ("涉及县区", "Counties"),

@@ -213,6 +213,7 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "sheet_suggestions": ("建议", "Suggestions"),
     "sheet_compare": ("方案对比", "Comparison"),
     "scenario": ("方案", "Scenario"),
+    "min": ("分钟", "min"),
     "item": ("项目", "Item"),
     "value": ("内容", "Value"),
     "site_id": ("编号", "ID"),

@@ -46,8 +46,48 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def _sheet(book: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
+#: Excel number formats by the text key of a column's header: shares as percentages,
+#: counts with thousands separators, minutes to 0.1, coordinates to 6 decimals
+NUMBER_FORMATS = {
+    "target": "0%",
+    "covered": "0.0%",
+    "share_of_demand": "0.0%",
+    "newly_share": "0.0%",
+    "compare_before": "0.0%",
+    "compare_after": "0.0%",
+    "compare_change": "+0.0;-0.0;0.0",
+    "covered_weight": "#,##0",
+    "total_weight": "#,##0",
+    "uncovered": "#,##0",
+    "newly": "#,##0",
+    "capacity": "#,##0",
+    "points": "#,##0",
+    "sites_counted": "#,##0",
+    "minutes": "0.0",
+    "nearest_minutes": "0.0",
+    "farthest": "0.0",
+    "lon": "0.000000",
+    "lat": "0.000000",
+}
+
+
+def _sheet(
+    book: Any,
+    title: str,
+    header: list[str] | None,
+    rows: list[list[Any]],
+    keys: tuple[str, ...] | list[str] = (),
+    *,
+    lang: str = "zh",
+) -> None:
+    """One sheet; ``keys`` (the text keys of the header) choose the number formats and,
+    without ``header``, the header's words."""
     from openpyxl.styles import Alignment, Font, PatternFill
+
+    if header is None:
+        header = [t(k, lang) for k in keys]
+
+    formats = [NUMBER_FORMATS.get(k) for k in keys] if keys else [None] * len(header)
 
     ws = book.create_sheet(title)
     for c, text in enumerate(header, start=1):
@@ -64,6 +104,8 @@ def _sheet(book: Any, title: str, header: list[str], rows: list[list[Any]]) -> N
                 xlsx_text(cell, v)  # text, never a formula
             else:
                 cell.value = v
+                if c <= len(formats) and formats[c - 1] and v is not None:
+                    cell.number_format = formats[c - 1]
     for c in range(1, len(header) + 1):
         letter = ws.cell(row=1, column=c).column_letter
         widest = max([_width(header[c - 1])] + [_width(row[c - 1]) for row in rows[:500]])
@@ -129,22 +171,21 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
     _sheet(
         book,
         t("sheet_standards", lang),
-        [
-            t(k, lang)
-            for k in (
-                "kind",
-                "level",
-                "mode",
-                "minutes",
-                "target",
-                "covered",
-                "covered_weight",
-                "total_weight",
-                "met",
-                "sites_counted",
-            )
-        ],
+        None,
         std_rows,
+        (
+            "kind",
+            "level",
+            "mode",
+            "minutes",
+            "target",
+            "covered",
+            "covered_weight",
+            "total_weight",
+            "met",
+            "sites_counted",
+        ),
+        lang=lang,
     )
     area = an.coverage.by_area
     for area_type, sheet in (("county", "sheet_county"), ("township", "sheet_township")):
@@ -161,22 +202,11 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
             ]
             for r in part.to_dict("records")
         ]
-        header = [
-            t(k, lang)
-            for k in (
-                "county",
-                "township",
-                "kind",
-                "level",
-                "total_weight",
-                "covered_weight",
-                "covered",
-            )
-        ]
+        keys = ["county", "township", "kind", "level", "total_weight", "covered_weight", "covered"]
         if area_type == "county":
             rows = [[r[0], *r[2:]] for r in rows]
-            header = [header[0], *header[2:]]
-        _sheet(book, t(sheet, lang), header, rows)
+            keys = [keys[0], *keys[2:]]
+        _sheet(book, t(sheet, lang), [t(k, lang) for k in keys], rows, keys)
     sites = inputs.sites
     site_rows = [
         [
@@ -196,22 +226,21 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
     _sheet(
         book,
         t("sheet_sites", lang),
-        [
-            t(k, lang)
-            for k in (
-                "site_id",
-                "name",
-                "kind",
-                "level",
-                "county",
-                "township",
-                "status",
-                "capacity",
-                "lon",
-                "lat",
-            )
-        ],
+        None,
         site_rows,
+        (
+            "site_id",
+            "name",
+            "kind",
+            "level",
+            "county",
+            "township",
+            "status",
+            "capacity",
+            "lon",
+            "lat",
+        ),
+        lang=lang,
     )
     gap_rows = [
         [
@@ -226,31 +255,31 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
             g["townships"],
             g["nearest_site_id"],
             g["nearest_minutes"],
-            g["rule"],
+            f"{t('kind_' + g['kind'], lang)} · {t('level_' + g['level'], lang)} · "
+            f"{t(g['mode'], lang)} ≤ {float(g['max_minutes']):g} {t('min', lang)}",
         ]
         for g in an.gaps.drop(columns="geometry", errors="ignore").to_dict("records")
     ]
     _sheet(
         book,
         t("sheet_gaps", lang),
-        [
-            t(k, lang)
-            for k in (
-                "gap",
-                "rank",
-                "kind",
-                "level",
-                "uncovered",
-                "share_of_demand",
-                "points",
-                "county",
-                "townships",
-                "nearest_site",
-                "nearest_minutes",
-                "standard",
-            )
-        ],
+        None,
         gap_rows,
+        (
+            "gap",
+            "rank",
+            "kind",
+            "level",
+            "uncovered",
+            "share_of_demand",
+            "points",
+            "county",
+            "townships",
+            "nearest_site",
+            "nearest_minutes",
+            "standard",
+        ),
+        lang=lang,
     )
     sug_rows: list[list[Any]] = []
     if inputs.suggestion is not None:
@@ -275,25 +304,24 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
     _sheet(
         book,
         t("sheet_suggestions", lang),
-        [
-            t(k, lang)
-            for k in (
-                "order",
-                "site_id",
-                "candidate",
-                "county",
-                "township",
-                "newly",
-                "newly_share",
-                "gaps_closed",
-                "farthest",
-                "nearest_existing",
-                "nearest_minutes",
-                "lon",
-                "lat",
-            )
-        ],
+        None,
         sug_rows,
+        (
+            "order",
+            "site_id",
+            "candidate",
+            "county",
+            "township",
+            "newly",
+            "newly_share",
+            "gaps_closed",
+            "farthest",
+            "nearest_existing",
+            "nearest_minutes",
+            "lon",
+            "lat",
+        ),
+        lang=lang,
     )
     if inputs.comparison is not None:
         name, cmp = inputs.comparison
@@ -304,18 +332,11 @@ def write_xlsx(inputs: ReportInputs, path: str | Path) -> None:
                 t("level_" + r["level"], lang),
                 r["covered_share_a"],
                 r["covered_share_b"],
-                r["change"],
+                None if pd.isna(r["change"]) else float(r["change"]) * 100.0,  # points
             ]
             for r in cmp.standards.to_dict("records")
         ]
-        header = [
-            t("scenario", lang),
-            t("kind", lang),
-            t("level", lang),
-            t("compare_before", lang),
-            t("compare_after", lang),
-            t("compare_change", lang),
-        ]
-        _sheet(book, t("sheet_compare", lang), header, rows)
+        keys = ["scenario", "kind", "level", "compare_before", "compare_after", "compare_change"]
+        _sheet(book, t("sheet_compare", lang), None, rows, keys, lang=lang)
     with atomic_path(path) as tmp:
         book.save(tmp)

@@ -17,6 +17,11 @@ demand = state.demand()
 st.title(tr("app_title"))
 if st.session_state.get("dataset") == "demo":
     st.caption(tr("demo_note"))
+# the first visit of a session opens the guide; later ones keep it folded
+with st.expander(tr("guide_title"), expanded=not st.session_state.get("guide_seen")):
+    for step in range(1, 6):
+        st.markdown(tr(f"guide_{step}"))
+st.session_state["guide_seen"] = True
 
 with st.sidebar:
     basemap = st.selectbox(
