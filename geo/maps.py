@@ -240,6 +240,95 @@ class _DemandPoints(MacroElement):  # type: ignore[misc]
         )
 
 
+#: township names are shown from this zoom on (county names always)
+TOWNSHIP_LABEL_ZOOM = 10
+
+
+class _PlaceLabels(MacroElement):  # type: ignore[misc]
+    """County and township names at their seats, so a blank map can be read.
+
+    Each label is ``[lat, lon, name HTML, is_county]`` (escaped by
+    :func:`geo.safe.html_text`, the array written by :func:`geo.safe.script_json`).
+    Township names appear from zoom :data:`TOWNSHIP_LABEL_ZOOM`, where they no
+    longer cover each other.
+    """
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .sn-place{background:none;border:none;white-space:nowrap;pointer-events:none;
+          font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;color:#37474f;
+          text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;transform:translate(-50%,-50%)}
+        .sn-place.sn-county{font-size:14px;font-weight:700;color:#263238}
+        .sn-place.sn-township{font-size:11px}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var counties = L.layerGroup(), townships = L.layerGroup();
+            {{ this.labels }}.forEach(function (p) {
+                var cls = p[3] ? "sn-place sn-county" : "sn-place sn-township";
+                L.marker([p[0], p[1]], {
+                    icon: L.divIcon({html: p[2], className: cls, iconSize: null}),
+                    interactive: false, keyboard: false, pane: "markerPane"
+                }).addTo(p[3] ? counties : townships);
+            });
+            counties.addTo(map);
+            function zoomed() {
+                if (map.getZoom() >= {{ this.zoom }}) { townships.addTo(map); }
+                else { townships.remove(); }
+            }
+            map.on("zoomend", zoomed);
+            map.whenReady(zoomed);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, labels: list[list[Any]]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "PlaceLabels"
+        self.labels = script_json(labels)
+        self.zoom = TOWNSHIP_LABEL_ZOOM
+
+
+def place_labels(demand: gpd.GeoDataFrame, basemap: str = "blank") -> list[list[Any]]:
+    """``[lat, lon, name, is_county]``: each county and township at the weighted centre
+    of its demand points (a township seat where, as in the demo, it has one point)."""
+    cols = [c for c in ("county", "township") if c in demand]
+    if not len(demand) or not cols:
+        return []
+    frame = pd.DataFrame(
+        {
+            "lon": demand["lon"].to_numpy(dtype="float64"),
+            "lat": demand["lat"].to_numpy(dtype="float64"),
+            "w": pd.to_numeric(demand["weight"], errors="coerce").fillna(0).clip(lower=0)
+            if "weight" in demand
+            else 1.0,
+            **{c: demand[c].astype("string") for c in cols},
+        }
+    )
+    frame["w"] = frame["w"].where(frame["w"] > 0, 1e-9)  # a place of weight 0 still has a seat
+    out: list[list[Any]] = []
+    for keys, is_county in ((["county"], True), (["county", "township"], False)):
+        if not all(k in frame for k in keys):
+            continue
+        part = frame.dropna(subset=keys)
+        part = part.assign(wx=part["lon"] * part["w"], wy=part["lat"] * part["w"])
+        sums = part.groupby(keys, sort=True)[["wx", "wy", "w"]].sum()
+        lon, lat = _display_xy(
+            (sums["wx"] / sums["w"]).to_numpy(), (sums["wy"] / sums["w"]).to_numpy(), basemap
+        )
+        names = sums.index.get_level_values(-1).astype(str)
+        out += [
+            [round(float(b), 6), round(float(a), 6), html_text(n), is_county]
+            for a, b, n in zip(lon, lat, names, strict=True)
+        ]
+    return out
+
+
 def _demand_points(demand: gpd.GeoDataFrame, basemap: str) -> list[list[Any]]:
     """``[lat, lon, radius, tooltip]`` per demand point, column by column."""
     lon, lat = _display_xy(
@@ -624,12 +713,17 @@ def network_map(
             _add_overlay(fmap, overlay, basemap, "sn-above")
     if numbered is not None and len(numbered):
         _add_numbered(fmap, numbered, basemap, numbered_layer)
+    if demand is not None and len(demand):
+        labels_at = place_labels(demand, basemap)
+        if labels_at:
+            fmap.add_child(_PlaceLabels(labels_at))
     if banner:
         fmap.add_child(_Banner(html_text(banner)))
     fmap.add_child(_Legend(_legend_html(present, labels)))
     fmap.add_child(_MetricScale())  # type: ignore[no-untyped-call]
-    # many layers would hide the map: fold the control then
-    folium.LayerControl(collapsed=len(overlays) + len(present) > 7).add_to(fmap)
+    # folded: opened on hover or tap, it lists up to some twenty layers; open it would
+    # cover the map (and its popups) on a laptop screen
+    folium.LayerControl(collapsed=True).add_to(fmap)
     if bounds is not None:
         # a zoom limit: one point has bounds of size 0, which the blank map
         # (no tile layer, so no maximum zoom) would fit at zoom NaN

@@ -179,7 +179,7 @@ def test_coverage_page_with_a_road_file(app: AppTest, tmp_path) -> None:
     assert any(markdown_text("Helsinki.osm.pbf") in c.value for c in app.caption)
     table = app.dataframe[0].value
     row = table[table["类型"] == "职工书屋"].iloc[0]
-    assert 0 < row["覆盖率"] <= 1
+    assert 0 < row["覆盖率"] <= 100  # in percent
 
 
 def test_coverage_page_refuses_a_road_file_with_broken_coordinates(

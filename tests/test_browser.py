@@ -125,8 +125,14 @@ def test_map_shows_every_demo_site_offline(app_url: str, browser) -> None:
         n_paths = frame.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
         # 293 sites + 148 demand points, each a circle marker
         assert n_paths == 293 + 148
+        # county names at their seats on the blank map (issue 13 item 8)
+        places = frame.eval_on_selector_all(".sn-county", "els => els.map(e => e.innerText)")
+        assert "大田县" in places and "宁化县" in places, places
         legend = frame.inner_text(".sn-legend")
         assert "乡镇（街道）级" in legend and "现有" in legend
+        # the layer list is folded (it would cover the map); hovering opens it
+        assert frame.locator(".leaflet-control-layers-list").is_hidden()
+        frame.hover(".leaflet-control-layers")
         layers = frame.inner_text(".leaflet-control-layers")
         assert "职工服务中心（站） · 县级 (12)" in layers
         assert "职工书屋 · 社区（村）级 (194)" in layers

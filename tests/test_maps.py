@@ -107,3 +107,45 @@ def test_tianditu_without_key_falls_back_to_blank(demo) -> None:
     assert "tianditu" not in html
     html = _html(network_map(demo.sites.head(3), basemap="tianditu", tianditu_key="k&y"))
     assert "tk=k%26y" in html
+
+
+def test_place_labels_name_every_county_and_township_once_at_its_seat() -> None:
+    from geo.maps import place_labels
+    from planning.demo import load_demo
+
+    demand = load_demo().demand
+    labels = place_labels(demand)
+    counties = [lb for lb in labels if lb[3]]
+    townships = [lb for lb in labels if not lb[3]]
+    assert sorted(lb[2] for lb in counties) == sorted(demand["county"].unique())
+    assert len(townships) == demand.groupby(["county", "township"]).ngroups
+    # a township of one point (the demo's seats) is labelled at that point
+    one = demand.groupby(["county", "township"]).filter(lambda g: len(g) == 1).iloc[0]
+    match = [lb for lb in townships if lb[2] == one["township"]]
+    assert any(abs(lb[0] - one["lat"]) < 1e-6 and abs(lb[1] - one["lon"]) < 1e-6 for lb in match)
+    # a county label sits at the weighted centre of its points
+    part = demand[demand["county"] == counties[0][2]]
+    w = part["weight"].to_numpy(dtype=float)
+    assert counties[0][0] == pytest.approx((part["lat"] * w).sum() / w.sum(), abs=1e-6)
+
+
+def test_place_labels_escape_hostile_names() -> None:
+    import geopandas as gpd
+
+    from geo.maps import network_map
+
+    demand = gpd.GeoDataFrame(
+        {
+            "demand_id": ["a", "b"],
+            "weight": [10.0, 0.0],
+            "county": ["</script><img src=x onerror=alert(1)>", "乙县"],
+            "township": ["甲镇", "乙镇"],
+            "lon": [117.6, 117.7],
+            "lat": [26.2, 26.3],
+        },
+        geometry=gpd.points_from_xy([117.6, 117.7], [26.2, 26.3]),
+        crs=4326,
+    )
+    html = network_map(demand.iloc[0:0].assign(kind=[], level=[]), demand).get_root().render()
+    assert "<img src=x" not in html and "</script><img" not in html
+    assert "sn-county" in html and "乙镇" in html

@@ -73,7 +73,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "encoding": ("文字编码", "Text encoding"),
     "encoding_auto": ("自动识别", "Detect"),
     "crs": ("坐标系", "Coordinate system"),
-    "crs_auto": ("自动（表头未注明则按 WGS-84）", "Auto (WGS-84 unless the header says)"),
+    "crs_auto": (
+        "自动（按表头或文件名判断，都未注明则按 WGS-84）",
+        "Auto (from the header or the file name, else WGS-84)",
+    ),
     "crs_wgs84": ("WGS-84（GPS、天地图、OSM）", "WGS-84 (GPS, Tianditu, OSM)"),
     "crs_gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (Amap, Tencent)"),
     "crs_bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
@@ -179,6 +182,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_minutes": ("标准（分钟）", "Standard (min)"),
     "col_target": ("目标", "Target"),
     "col_target_percent": ("目标覆盖率（%）", "Target share (%)"),
+    "col_covered_percent": ("覆盖率（%）", "Covered (%)"),
     "col_higher_levels": ("上级站点也计入", "Higher levels count"),
     "col_covered": ("覆盖率", "Covered"),
     "col_met": ("是否达标", "Met"),
@@ -246,7 +250,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cand_gap_node": ("缺口内的路网节点（需真实路网）", "Road nodes inside gaps (real roads only)"),
     "cand_grid": ("规则网格", "Regular grid"),
     "cand_upload": (
-        "上传候选点（CSV：candidate_id, name, lon, lat[, cost, capacity]）",
+        "上传候选点（CSV/XLSX，列：编号、名称、经度、纬度，可选 成本、容量）",
         "Upload candidates (CSV: candidate_id, name, lon, lat[, cost, capacity])",
     ),
     "time_limit": ("求解时限（秒）", "Solver time limit (s)"),
@@ -483,6 +487,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field_township": ("乡镇街道", "Township"),
     "field_capacity": ("容量", "Capacity"),
     "guide_title": ("使用指南：五步完成一次规划", "Guide: a plan in five steps"),
+    "guide_line": (
+        "第一次使用：导入数据 → 覆盖分析 → 选址建议 → 项目与方案（保存）→ 报告与导出（左侧菜单依次进入）。",
+        "First time here: Import → Coverage → Suggestions → Projects (save) → Reports, in the "
+        "menu on the left.",
+    ),
     "guide_1": (
         "1. **导入数据**：上传站点表和需求点表（CSV/XLSX，GBK 或 UTF-8，中文表头均可），"
         "逐行查看问题；不导入时使用三明示例数据。",

@@ -42,7 +42,7 @@ CANDIDATE_COLUMNS = [
     "township",
 ]
 _USER_HEADERS = {
-    "candidate_id": ("candidate_id", "id", "编号", "候选编号"),
+    "candidate_id": ("candidate_id", "id", "编号", "候选编号", "候选点编号"),
     "name": ("name", "名称", "候选点名称"),
     "lon": ("lon", "lng", "longitude", "经度", "x"),
     "lat": ("lat", "latitude", "纬度", "y"),
@@ -183,11 +183,12 @@ def read_candidates(path: str | Path, *, encoding: str = "auto") -> pd.DataFrame
         for idx, key in enumerate(keys):
             if key in folded and field not in cols:
                 cols[field] = idx
+    words = {"candidate_id": "编号", "lon": "经度", "lat": "纬度"}
     for need in ("candidate_id", "lon", "lat"):
         if need not in cols:
             raise InputError(
-                f"候选点文件缺少列 {need}",
-                f"candidates file lacks column {need}",
+                f"候选点文件缺少列“{words[need]}”（表头：{'、'.join(raw.header)}）",
+                f"candidates file lacks column {need} (header: {', '.join(raw.header)})",
                 file=source,
                 row=raw.header_row,
             )

@@ -87,8 +87,9 @@ table = pd.DataFrame(
         tr("col_level"): [levels.get(v, v) for v in cov["level"]],
         tr("col_mode"): [tr(f"mode_{m}") for m in cov["mode"]],
         tr("col_minutes"): cov["max_minutes"],
-        tr("col_target"): cov["target_share"],
-        tr("col_covered"): cov["covered_share"],
+        # shares in percent, one decimal everywhere (the target's whole percent too)
+        tr("col_target"): pd.to_numeric(cov["target_share"]) * 100.0,
+        tr("col_covered"): pd.to_numeric(cov["covered_share"]) * 100.0,
         tr("col_met"): [
             tr("met_none") if m is None else tr("met_yes") if m else tr("met_no")
             for m in cov["met"]
@@ -107,11 +108,18 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        tr("col_target"): st.column_config.NumberColumn(format="percent"),
+        tr("col_kind"): st.column_config.TextColumn(width="medium"),
+        tr("col_level"): st.column_config.TextColumn(width="medium"),
+        tr("col_mode"): st.column_config.TextColumn(width="small"),
+        tr("col_minutes"): st.column_config.NumberColumn(width="small", format="%g"),
+        tr("col_target"): st.column_config.NumberColumn(width="small", format="%.0f%%"),
         tr("col_covered"): st.column_config.ProgressColumn(
-            format="percent", min_value=0, max_value=1
+            format="%.1f%%", min_value=0, max_value=100, width="medium"
         ),
-        tr("col_gini"): st.column_config.NumberColumn(format="%.2f"),
+        tr("col_met"): st.column_config.TextColumn(width="small"),
+        tr("col_sites"): st.column_config.NumberColumn(width="small"),
+        tr("col_ignored"): st.column_config.TextColumn(width="small"),
+        tr("col_gini"): st.column_config.NumberColumn(width="small", format="%.2f"),
     },
 )
 st.caption(tr("standards_note"))
@@ -256,41 +264,51 @@ with st.container():  # the map, full width
     )
     st_folium(fmap, height=600, use_container_width=True, returned_objects=[], key="cov_map")
 
-left, right = st.columns([2, 3])
-with left:
-    st.subheader(tr("county_bars"))
-    area = analysis.coverage.by_area
-    county = area[
-        (area["area_type"] == "county") & (area["kind"] == kind) & (area["level"] == level)
-    ]
-    bars = county.set_index("county")["covered_share"].astype(float).rename(tr("col_covered"))
-    st.bar_chart(bars, horizontal=True, height=420)
+st.subheader(tr("county_bars"))
+area = analysis.coverage.by_area
+county = area[(area["area_type"] == "county") & (area["kind"] == kind) & (area["level"] == level)]
+bars = (county.set_index("county")["covered_share"].astype(float) * 100.0).rename(
+    tr("col_covered_percent")
+)
+st.bar_chart(bars, horizontal=True, height=36 * max(len(bars), 3) + 60)
 
-right.subheader(tr("gaps_title"))
+# the gap table full width: the townships and the nearest site are what a planner reads
+st.subheader(tr("gaps_title"))
 mine = gaps[(gaps["kind"] == kind) & (gaps["level"] == level)]
 if not len(mine):
-    right.success(tr("no_gaps"))
+    st.success(tr("no_gaps"))
 else:
+    names = dict(
+        zip(sites["site_id"].astype(str), sites["name"].fillna("").astype(str), strict=True)
+    )
     shown = pd.DataFrame(
         {
             tr("col_rank"): mine["rank"],
             tr("col_gap"): mine["gap_id"],
             tr("col_weight"): mine["weight"],
-            tr("col_share"): mine["share_of_demand"],
+            tr("col_share"): pd.to_numeric(mine["share_of_demand"]) * 100.0,
             tr("col_points"): mine["points"],
             tr("col_townships"): mine["townships"],
-            tr("col_nearest_site"): mine["nearest_site_id"],
+            tr("col_nearest_site"): [
+                names.get(str(i), str(i)) if isinstance(i, str) else ""
+                for i in mine["nearest_site_id"]
+            ],
             tr("col_nearest_minutes"): mine["nearest_minutes"],
         }
     )
-    right.dataframe(
+    st.dataframe(
         shown.head(50),
         hide_index=True,
         width="stretch",
         column_config={
-            tr("col_weight"): st.column_config.NumberColumn(format="%d"),
-            tr("col_share"): st.column_config.NumberColumn(format="percent"),
-            tr("col_nearest_minutes"): st.column_config.NumberColumn(format="%.1f"),
+            tr("col_rank"): st.column_config.NumberColumn(width="small"),
+            tr("col_gap"): st.column_config.TextColumn(width="small"),
+            tr("col_weight"): st.column_config.NumberColumn(format="localized", width="small"),
+            tr("col_share"): st.column_config.NumberColumn(format="%.1f%%", width="small"),
+            tr("col_points"): st.column_config.NumberColumn(width="small"),
+            tr("col_townships"): st.column_config.TextColumn(width="large"),
+            tr("col_nearest_site"): st.column_config.TextColumn(width="medium"),
+            tr("col_nearest_minutes"): st.column_config.NumberColumn(format="%.1f", width="small"),
         },
     )
 d1, d2 = st.columns(2)

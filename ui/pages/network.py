@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.maps import BASEMAPS, network_map
+from geo.maps import BASEMAPS, LEVEL_ORDER, network_map
 from ui import state
 from ui.strings import vocabulary_words
 
@@ -17,11 +17,11 @@ demand = state.demand()
 st.title(tr("app_title"))
 if st.session_state.get("dataset") == "demo":
     st.caption(tr("demo_note"))
-# the first visit of a session opens the guide; later ones keep it folded
-with st.expander(tr("guide_title"), expanded=not st.session_state.get("guide_seen")):
+# what to do first, in one line (the map stays in view); the steps in detail when opened
+st.info(tr("guide_line"), icon=":material/explore:")
+with st.expander(tr("guide_title")):
     for step in range(1, 6):
         st.markdown(tr(f"guide_{step}"))
-st.session_state["guide_seen"] = True
 
 with st.sidebar:
     basemap = st.selectbox(
@@ -57,7 +57,8 @@ st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="
 lg = state.lang()
 kinds, levels = vocabulary_words("kind", lg), vocabulary_words("level", lg)
 if len(sites):
-    left, right = st.columns(2)
+    # one above the other: the county table has a column per level and the total
+    left = right = st.container()
     counts = (
         sites.groupby(["kind", "level"], sort=False)
         .size()
@@ -73,10 +74,14 @@ if len(sites):
         hide_index=True,
         width="stretch",
     )
-    by_county = pd.crosstab(
-        sites["county"].fillna("—"), sites["level"].map(lambda v: levels.get(v, v))
+    order = [lv for lv in LEVEL_ORDER if lv in set(sites["level"])]
+    by_county = pd.crosstab(sites["county"].fillna("—"), sites["level"]).reindex(
+        columns=order + sorted(set(sites["level"].dropna()) - set(order))
     )
+    by_county.columns = [levels.get(v, v) for v in by_county.columns]
     by_county[tr("col_total")] = by_county.sum(axis=1)
+    by_county.loc[tr("col_total")] = by_county.sum(axis=0)  # the 合计 row
     by_county.index.name = tr("col_county")
     right.subheader(tr("table_by_county"))
-    right.dataframe(by_county, width="stretch")
+    # every county and the total in view, no inner scrolling
+    right.dataframe(by_county, width="stretch", height=35 * (len(by_county) + 1) + 3)
