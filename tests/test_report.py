@@ -194,3 +194,42 @@ def test_cli_report_for_the_demo_with_suggestions(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert bad.returncode == 2 and "r.docx" in bad.stderr
+
+
+def test_a_scenario_report_names_the_plan_and_lists_its_planned_sites(tmp_path: Path) -> None:
+    """Issue 13 item 2: one plan per report, named on the cover; section 7 holds the
+    plan's planned sites (empty county cells as a dash, never "nan")."""
+    from planning.coverage.analysis import run_analysis
+    from planning.coverage.standards import load_standards
+    from planning.demo import load_demo
+    from planning.report.html import render_html
+    from planning.scenario import Change, apply_changes
+
+    demo = load_demo()
+    changes = [
+        Change(
+            "add_site",
+            {
+                "site_id": f"NEW-C{i}",
+                "name": f"采纳站{i}",
+                "kind": "service_center",
+                "level": "township",
+                "lon": 117.3 + 0.2 * i,
+                "lat": 26.1,
+            },
+        )
+        for i in range(3)
+    ]
+    sites, stds = apply_changes(demo.sites, load_standards(), changes)
+    analysis = run_analysis(sites, demo.demand, stds)
+    planned_before = int((demo.sites["status"] == "planned").sum())
+    doc = render_html(
+        ReportInputs(analysis, sites, demo.demand, plan="新增三站"), interactive=False
+    )
+    assert "本报告描述的方案：方案“新增三站”" in doc
+    assert f"本方案包含 {planned_before + 3} 个规划站点" in doc and "其中 3 个来自采纳的选址建议" in doc
+    assert all(f"采纳站{i}" in doc for i in range(3))
+    assert ">nan<" not in doc and "另行求解的选址建议" not in doc
+    assert f"共 {len(sites)} 个站点（其中规划 {planned_before + 3} 个）" in doc
+    base = render_html(ReportInputs(analysis, sites, demo.demand), interactive=False)
+    assert "本报告描述的方案：现状（未加方案修改）" in base

@@ -339,10 +339,10 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
             else t("planned_none", lang),
             "rows": [
                 {
-                    "name": r.get("name") or r["site_id"],
+                    "name": _text_or_dash(r.get("name")) if r.get("name") else r["site_id"],
                     "kind": _std_name(str(r["kind"]), str(r["level"]), lang),
-                    "county": r.get("county") or "—",
-                    "township": r.get("township") or "—",
+                    "county": _text_or_dash(r.get("county")),
+                    "township": _text_or_dash(r.get("township")),
                     "origin": t(
                         "from_suggestion"
                         if str(r["site_id"]).startswith("NEW-")
@@ -384,6 +384,13 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
             )
         ),
     }
+
+
+def _text_or_dash(value: Any) -> str:
+    """A cell's text, or a dash where it is empty (None, NaN, "")."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+        return "—"
+    return str(value)
 
 
 def _short_list(text: Any, lang: str, keep: int = 12) -> str:
