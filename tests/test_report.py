@@ -227,7 +227,10 @@ def test_a_scenario_report_names_the_plan_and_lists_its_planned_sites(tmp_path: 
         ReportInputs(analysis, sites, demo.demand, plan="新增三站"), interactive=False
     )
     assert "本报告描述的方案：方案“新增三站”" in doc
-    assert f"本方案包含 {planned_before + 3} 个规划站点" in doc and "其中 3 个来自采纳的选址建议" in doc
+    assert (
+        f"本方案包含 {planned_before + 3} 个规划站点" in doc
+        and "其中 3 个来自采纳的选址建议" in doc
+    )
     assert all(f"采纳站{i}" in doc for i in range(3))
     assert ">nan<" not in doc and "另行求解的选址建议" not in doc
     assert f"共 {len(sites)} 个站点（其中规划 {planned_before + 3} 个）" in doc
