@@ -178,7 +178,7 @@ def test_coverage_page_with_a_road_file(app: AppTest, tmp_path) -> None:
     # the file name is shown as typed (escaped for Streamlit's Markdown)
     assert any(markdown_text("Helsinki.osm.pbf") in c.value for c in app.caption)
     table = app.dataframe[0].value
-    row = table[table["类型"] == "职工书屋"].iloc[0]
+    row = table[table["服务标准"].str.startswith("职工书屋")].iloc[0]
     assert 0 < row["覆盖率"] <= 100  # in percent
 
 

@@ -365,3 +365,45 @@ def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
         assert [u for u in blocked if u.endswith((".js", ".css"))] == []
     finally:
         context.close()
+
+
+# every visible table's grid: is it wider than its box (a column out of view)?
+_HIDDEN_COLUMNS_JS = """() => [...document.querySelectorAll("[data-testid='stDataFrame']")]
+  .map(d => d.querySelector('.dvn-scroller'))
+  .filter(s => s && s.clientWidth > 0)
+  .map(s => [s.scrollWidth, s.clientWidth])"""
+
+
+def test_tables_show_every_column_at_1280x720(app_url: str, browser) -> None:
+    """Issue 13 item 6: at 1280 x 720 the explanation, gap and county tables were cut."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="zh-CN")
+    page = context.new_page()
+    cut: list[str] = []
+    try:
+
+        def check(where: str, expected: int) -> None:
+            _wait_idle(page)
+            page.wait_for_timeout(1500)
+            grids = page.evaluate(_HIDDEN_COLUMNS_JS)
+            assert len(grids) >= expected, (where, grids)
+            cut.extend(f"{where}: {w} px of columns in {c} px" for w, c in grids if w > c + 2)
+            page.screenshot(path=str(ARTIFACTS / f"fit_{where}.png"))
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.get_by_text("各县区站点数量").first.wait_for(timeout=60_000)
+        check("map", 2)
+        page.goto(f"{app_url}/coverage", wait_until="domcontentloaded")
+        page.get_by_text("缺口（按未覆盖人数排序）").first.wait_for(timeout=120_000)
+        check("coverage", 2)
+        page.goto(f"{app_url}/suggest", wait_until="domcontentloaded")
+        page.get_by_role("button", name="求解").click(timeout=120_000)
+        page.get_by_text("最优性差距").first.wait_for(timeout=180_000)
+        check("suggest", 1)
+        page.goto(f"{app_url}/importer", wait_until="domcontentloaded")
+        page.get_by_role("button", name="用示例文件试一试").click(timeout=60_000)
+        page.get_by_text("导入预览（WGS-84）").first.wait_for(timeout=60_000)
+        check("import", 2)
+    finally:
+        context.close()
+    assert cut == [], cut

@@ -74,8 +74,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "encoding_auto": ("自动识别", "Detect"),
     "crs": ("坐标系", "Coordinate system"),
     "crs_auto": (
-        "自动（按表头或文件名判断，都未注明则按 WGS-84）",
-        "Auto (from the header or the file name, else WGS-84)",
+        "自动判断（默认 WGS-84）",
+        "Auto (else WGS-84)",
+    ),
+    "crs_auto_help": (
+        "自动：按表头（如“经度(GCJ-02)”）、表头上方的说明或文件名（如 sites_gcj02.csv）判断，都没有注明时按 WGS-84。",
+        "Auto: from the header (e.g. 经度(GCJ-02)), a note above it or the file name "
+        "(e.g. sites_gcj02.csv); WGS-84 when none says.",
     ),
     "crs_wgs84": ("WGS-84（GPS、天地图、OSM）", "WGS-84 (GPS, Tianditu, OSM)"),
     "crs_gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (Amap, Tencent)"),
@@ -183,6 +188,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_target": ("目标", "Target"),
     "col_target_percent": ("目标覆盖率（%）", "Target share (%)"),
     "col_covered_percent": ("覆盖率（%）", "Covered (%)"),
+    "col_standard": ("服务标准", "Standard"),
+    "col_time_rule": ("时间标准", "Time limit"),
+    "time_rule": ("{mode} ≤ {minutes:g} 分钟", "{mode} ≤ {minutes:g} min"),
+    "standards_more": (
+        "更多指标：未计入的站点、乡镇间基尼系数",
+        "More: sites not counted, Gini across townships",
+    ),
     "col_higher_levels": ("上级站点也计入", "Higher levels count"),
     "col_covered": ("覆盖率", "Covered"),
     "col_met": ("是否达标", "Met"),

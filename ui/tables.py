@@ -145,7 +145,9 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
         ):  # fmt: skip
             config[label] = st.column_config.NumberColumn(format="%.1f")
         elif col in ("lon", "lat"):
-            config[label] = st.column_config.NumberColumn(format="%.6f")
+            config[label] = st.column_config.NumberColumn(format="%.5f", width="small")
+        elif col in ("source_row", "site_id", "demand_id", "status", "order"):
+            config[label] = st.column_config.Column(width="small")
     return config
 
 

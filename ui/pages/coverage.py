@@ -81,12 +81,17 @@ def std_name(kind: str, level: str) -> str:
 
 cov = analysis.coverage.standards.copy()
 gini = analysis.access.standards.set_index(["kind", "level"])["gini_townships"]
+# what matters on one screen: the standard, its time, target, share and verdict;
+# the other figures under "more"
 table = pd.DataFrame(
     {
-        tr("col_kind"): [kinds.get(k, k) for k in cov["kind"]],
-        tr("col_level"): [levels.get(v, v) for v in cov["level"]],
-        tr("col_mode"): [tr(f"mode_{m}") for m in cov["mode"]],
-        tr("col_minutes"): cov["max_minutes"],
+        tr("col_standard"): [
+            std_name(k, v) for k, v in zip(cov["kind"], cov["level"], strict=True)
+        ],
+        tr("col_time_rule"): [
+            tr("time_rule", mode=tr(f"mode_{m}"), minutes=float(x))
+            for m, x in zip(cov["mode"], cov["max_minutes"], strict=True)
+        ],
         # shares in percent, one decimal everywhere (the target's whole percent too)
         tr("col_target"): pd.to_numeric(cov["target_share"]) * 100.0,
         tr("col_covered"): pd.to_numeric(cov["covered_share"]) * 100.0,
@@ -95,11 +100,6 @@ table = pd.DataFrame(
             for m in cov["met"]
         ],
         tr("col_sites"): cov["sites_counted"],
-        tr("col_ignored"): [
-            "、".join(f"{state.tr('status_' + k)} {n}" for k, n in d.items())
-            for d in cov["sites_ignored_by_status"]
-        ],
-        tr("col_gini"): [gini.get((k, v)) for k, v in zip(cov["kind"], cov["level"], strict=True)],
     }
 )
 st.subheader(tr("standards_table"))
@@ -108,20 +108,31 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        tr("col_kind"): st.column_config.TextColumn(width="medium"),
-        tr("col_level"): st.column_config.TextColumn(width="medium"),
-        tr("col_mode"): st.column_config.TextColumn(width="small"),
-        tr("col_minutes"): st.column_config.NumberColumn(width="small", format="%g"),
-        tr("col_target"): st.column_config.NumberColumn(width="small", format="%.0f%%"),
+        tr("col_standard"): st.column_config.TextColumn(width="medium"),
+        tr("col_target"): st.column_config.NumberColumn(format="%.0f%%"),
         tr("col_covered"): st.column_config.ProgressColumn(
-            format="%.1f%%", min_value=0, max_value=100, width="medium"
+            format="%.1f%%", min_value=0, max_value=100
         ),
-        tr("col_met"): st.column_config.TextColumn(width="small"),
-        tr("col_sites"): st.column_config.NumberColumn(width="small"),
-        tr("col_ignored"): st.column_config.TextColumn(width="small"),
-        tr("col_gini"): st.column_config.NumberColumn(width="small", format="%.2f"),
     },
 )
+with st.expander(tr("standards_more")):
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("col_standard"): table[tr("col_standard")],
+                tr("col_ignored"): [
+                    "、".join(f"{state.tr('status_' + k)} {n}" for k, n in d.items())
+                    for d in cov["sites_ignored_by_status"]
+                ],
+                tr("col_gini"): [
+                    gini.get((k, v)) for k, v in zip(cov["kind"], cov["level"], strict=True)
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={tr("col_gini"): st.column_config.NumberColumn(format="%.2f")},
+    )
 st.caption(tr("standards_note"))
 
 with st.expander(tr("edit_standards")):
@@ -283,8 +294,7 @@ else:
     )
     shown = pd.DataFrame(
         {
-            tr("col_rank"): mine["rank"],
-            tr("col_gap"): mine["gap_id"],
+            tr("col_gap"): mine["gap_id"],  # ranked: G3-001 is the largest
             tr("col_weight"): mine["weight"],
             tr("col_share"): pd.to_numeric(mine["share_of_demand"]) * 100.0,
             tr("col_points"): mine["points"],
@@ -301,12 +311,11 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            tr("col_rank"): st.column_config.NumberColumn(width="small"),
             tr("col_gap"): st.column_config.TextColumn(width="small"),
             tr("col_weight"): st.column_config.NumberColumn(format="localized", width="small"),
             tr("col_share"): st.column_config.NumberColumn(format="%.1f%%", width="small"),
             tr("col_points"): st.column_config.NumberColumn(width="small"),
-            tr("col_townships"): st.column_config.TextColumn(width="large"),
+            tr("col_townships"): st.column_config.TextColumn(width="medium"),
             tr("col_nearest_site"): st.column_config.TextColumn(width="medium"),
             tr("col_nearest_minutes"): st.column_config.NumberColumn(format="%.1f", width="small"),
         },

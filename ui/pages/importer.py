@@ -33,7 +33,9 @@ encoding = c2.selectbox(
     format_func=lambda e: tr("encoding_auto") if e == "auto" else e,
     key="imp_encoding",
 )
-crs = c3.selectbox(tr("crs"), CRS, format_func=lambda c: tr(f"crs_{c}"), key="imp_crs")
+crs = c3.selectbox(
+    tr("crs"), CRS, format_func=lambda c: tr(f"crs_{c}"), key="imp_crs", help=tr("crs_auto_help")
+)
 
 upload = st.file_uploader(tr("upload"), type=["csv", "tsv", "txt", "xlsx"], key="imp_file")
 if st.button(tr("try_sample"), key="imp_sample"):
@@ -89,15 +91,30 @@ if source is not None:
             issues,
             hide_index=True,
             width="stretch",
-            column_config={tr("col_message"): st.column_config.TextColumn(width="large")},
+            column_config={
+                tr("col_severity"): st.column_config.TextColumn(width="small"),
+                tr("col_row"): st.column_config.NumberColumn(width="small"),
+                tr("col_column"): st.column_config.TextColumn(width="small"),
+                tr("col_message"): st.column_config.TextColumn(width="large"),
+            },
         )
     else:
         st.success(tr("no_issues"))
 
     if result.rows_imported:
         st.subheader(tr("preview"))
+        # the columns a planner checks at a glance; every column (status, coordinates
+        # in WGS-84 ...) is in the cleaned CSV below
+        preview = [
+            c
+            for c in (
+                "source_row", "site_id", "demand_id", "name", "kind", "level", "township",
+                "weight",
+            )
+            if c in result.table
+        ]  # fmt: skip
         tables.show(
-            result.table,
+            result.table[preview],
         )
         d1, d2 = st.columns(2)
         stem = name.rsplit(".", 1)[0]

@@ -210,6 +210,9 @@ if st.session_state.get("sg_solved") is not None:
     )
 
     picks = result.selected
+    site_names = dict(
+        zip(sites["site_id"].astype(str), sites["name"].fillna("").astype(str), strict=True)
+    )
     numbered = (
         gpd.GeoDataFrame(picks, geometry=gpd.points_from_xy(picks["lon"], picks["lat"]), crs=4326)
         if len(picks)
@@ -227,7 +230,8 @@ if st.session_state.get("sg_solved") is not None:
     )
     st_folium(fmap, height=520, use_container_width=True, returned_objects=[], key="sg_map")
 
-    left, right = st.columns([2, 3])
+    # the explanation table full width below the curve: its columns are the reasons
+    left = right = st.container()
     with left:
         st.subheader(tr("curve_title"))
         if len(result.curve):
@@ -255,17 +259,26 @@ if st.session_state.get("sg_solved") is not None:
                         "✓" if c in accepted else "" for c in picks["candidate_id"]
                     ],
                     tr("col_candidate"): picks["name"],
-                    tr("col_source"): [
-                        tr(f"cand_{s}") if f"cand_{s}" in state.STRING_KEYS else s
-                        for s in picks["source"]
-                    ],
-                    tr("col_township"): picks["township"],
+                    # where a candidate came from and its township are in the CSV
                     tr("col_new_weight"): picks["newly_covered_weight"],
-                    tr("col_new_share"): picks["newly_covered_share"],
+                    tr("col_new_share"): pd.to_numeric(picks["newly_covered_share"]) * 100.0,
                     tr("col_gaps_closed"): picks["gaps_closed"],
                     tr("col_farthest"): picks["farthest_covered_minutes"],
-                    tr("col_nearest_existing"): picks["nearest_existing_site_id"],
-                    tr("col_nearest_existing_min"): picks["nearest_existing_minutes"],
+                    # the nearest existing site of the level, by name, and how far
+                    tr("col_nearest_existing"): [
+                        ""
+                        if not isinstance(i, str)
+                        else f"{site_names.get(i, i)}（{m:.1f} 分钟）"
+                        if lg == "zh" and m == m
+                        else f"{site_names.get(i, i)} ({m:.1f} min)"
+                        if m == m
+                        else site_names.get(i, i)
+                        for i, m in zip(
+                            picks["nearest_existing_site_id"],
+                            pd.to_numeric(picks["nearest_existing_minutes"]),
+                            strict=True,
+                        )
+                    ],
                 }
             )
             st.dataframe(
@@ -273,8 +286,17 @@ if st.session_state.get("sg_solved") is not None:
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    tr("col_new_weight"): st.column_config.NumberColumn(format="%d"),
-                    tr("col_new_share"): st.column_config.NumberColumn(format="percent"),
+                    tr("col_order"): st.column_config.NumberColumn(width="small"),
+                    tr("accepted_mark"): st.column_config.TextColumn(width="small"),
+                    tr("col_new_weight"): st.column_config.NumberColumn(
+                        format="localized", width="small"
+                    ),
+                    tr("col_new_share"): st.column_config.NumberColumn(
+                        format="%.1f%%", width="small"
+                    ),
+                    tr("col_farthest"): st.column_config.NumberColumn(format="%.1f", width="small"),
+                    tr("col_gaps_closed"): st.column_config.TextColumn(width="small"),
+                    tr("col_nearest_existing"): st.column_config.TextColumn(width="medium"),
                 },
             )
     with st.expander(tr("reductions")):
