@@ -45,6 +45,20 @@ def parse_number(text: str) -> float:
     return value
 
 
+def _unsigned(text: str) -> tuple[int, str]:
+    """(sign from a hemisphere mark, the rest folded, a decimal comma made a point)."""
+    t = fold(text).replace(" ", "").lower()
+    sign = 1
+    for mark, s in _HEMISPHERE.items():
+        if t.startswith(mark) or t.endswith(mark):
+            t = t[len(mark) :] if t.startswith(mark) else t[: -len(mark)]
+            sign = s
+            break
+    if t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")
+    return sign, t
+
+
 def parse_coordinate(text: str) -> float:
     """Parse a longitude or latitude in decimal degrees or degrees-minutes-seconds.
 
@@ -58,15 +72,7 @@ def parse_coordinate(text: str) -> float:
     """
     if _PLAIN.match(text):  # the common case, a plain decimal: no folding, no patterns
         return float(text)
-    t = fold(text).replace(" ", "").lower()
-    sign = 1
-    for mark, s in _HEMISPHERE.items():
-        if t.startswith(mark) or t.endswith(mark):
-            t = t[len(mark) :] if t.startswith(mark) else t[: -len(mark)]
-            sign = s
-            break
-    if t.count(",") == 1 and "." not in t:
-        t = t.replace(",", ".")
+    sign, t = _unsigned(text)
     match = _DMS.match(t)
     if match:
         deg = float(match["deg"])
@@ -113,13 +119,7 @@ def coordinate_step(text: str) -> tuple[float, str, int]:
     """
     if _PLAIN.match(text):
         return 0.5 * 10.0 ** -_decimals(text), "degree", _decimals(text)
-    t = fold(text).replace(" ", "").lower()
-    for mark in _HEMISPHERE:
-        if t.startswith(mark) or t.endswith(mark):
-            t = t[len(mark) :] if t.startswith(mark) else t[: -len(mark)]
-            break
-    if t.count(",") == 1 and "." not in t:
-        t = t.replace(",", ".")
+    _, t = _unsigned(text)
     match = _DMS.match(t)
     if match and match["sec"]:
         d = _decimals(match["sec"])

@@ -147,7 +147,8 @@ class Project:
         return int(self.metadata.get("version", "0") or 0)
 
 
-def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+def points_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The table as WGS-84 points made from its ``lon``/``lat`` (any old geometry dropped)."""
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).copy()
     return gpd.GeoDataFrame(
         plain, geometry=gpd.points_from_xy(plain["lon"], plain["lat"]), crs="EPSG:4326"
@@ -418,8 +419,8 @@ def _save_locked(
     tmp = Path(tmp_name)
     tmp.unlink()
     try:
-        pyogrio.write_dataframe(_points(project.sites), tmp, layer="sites", driver="GPKG")
-        pyogrio.write_dataframe(_points(project.demand), tmp, layer="demand", driver="GPKG")
+        pyogrio.write_dataframe(points_frame(project.sites), tmp, layer="sites", driver="GPKG")
+        pyogrio.write_dataframe(points_frame(project.demand), tmp, layer="demand", driver="GPKG")
         for name, frame, columns in (
             ("standards", project.standards, STANDARD_COLUMNS),
             ("scenarios", project.scenarios, SCENARIO_COLUMNS),

@@ -25,7 +25,14 @@ import streamlit as st
 from geo.errors import InputError
 from geo.export import atomic_text
 from geo.paths import name_problems, project_file, project_name
-from geo.project import Project, new_project, open_project, save_edit, save_project
+from geo.project import (
+    Project,
+    new_project,
+    open_project,
+    points_frame,
+    save_edit,
+    save_project,
+)
 from planning.scenario import (
     Change,
     add_changes,
@@ -217,20 +224,12 @@ def apply_all(changes: list[Change], *, name: str | None = None) -> Project:
     return saved
 
 
-def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).reset_index(drop=True),
-        geometry=gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float)),
-        crs=4326,
-    )
-
-
 def add_sites(rows: gpd.GeoDataFrame, what: str) -> Kept:
     """Add sites to the plan on screen, kept where the save model says (see the module)."""
     project = current()
     if project is None:
         merged = pd.concat([state.sites(), rows], ignore_index=True)
-        state.set_table("sites", _points(merged))
+        state.set_table("sites", points_frame(merged))
         return _session_only(what)
     name = scenario()
     if name:
@@ -243,7 +242,7 @@ def add_sites(rows: gpd.GeoDataFrame, what: str) -> Kept:
         saved = apply_all(changes, name=name)
         return Kept(True, saved.version, name)
     merged = pd.concat([project.sites, rows], ignore_index=True)
-    saved = _commit(replace(project, sites=_points(merged)))
+    saved = _commit(replace(project, sites=points_frame(merged)))
     return Kept(True, saved.version, None)
 
 
@@ -254,7 +253,7 @@ def replace_table(name: str, frame: gpd.GeoDataFrame, source: dict[str, Any], wh
         state.set_table(name, frame, source)
         return _session_only(what)
     prov = {**stored_provenance(project), name: source}
-    updated = _with_provenance(replace(project, **{name: _points(frame)}), prov)
+    updated = _with_provenance(replace(project, **{name: points_frame(frame)}), prov)
     st.session_state["project_scenario"] = None  # its changes were made on the old tables
     saved = _commit(updated)
     return Kept(True, saved.version, None)
