@@ -12,6 +12,7 @@ Element ids are made deterministic so the same inputs give byte-identical HTML.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,13 @@ LEVEL_COLOURS = {
 }
 KIND_RADIUS = {"service_center": 7, "workers_palace": 8, "cultural_center": 7, "reading_room": 4}
 LEVEL_RADIUS = {"city": 11, "county": 9}
+#: the marker shape of each kind (colour tells the level); other kinds are circles
+KIND_SHAPES = {
+    "service_center": "circle",
+    "workers_palace": "star",
+    "cultural_center": "diamond",
+    "reading_room": "triangle",
+}
 STATUS_FILL = {"existing": 0.85, "under_construction": 0.35, "planned": 0.1, "closed": 0.0}
 BASEMAPS = ("blank", "osm", "tianditu", "amap")
 FIT_MAX_ZOOM = 15
@@ -62,7 +70,12 @@ class MapLabels:
     fields: Mapping[str, str] = field(default_factory=dict)
     legend_title: str = "Levels"
     legend_status: str = "Status"
+    legend_kind: str = "Kind"
+    legend_layers: str = "Layers"
     demand_layer: str = "Demand"
+    #: the legend's words for demand points and numbered markers ("" leaves them out)
+    demand_legend: str = ""
+    numbered_legend: str = ""
     basemaps: Mapping[str, str] = field(default_factory=dict)
     attribution: str = ""
 
@@ -92,6 +105,11 @@ class Overlay:
     fill_opacity: float = 0.15
     weight: float = 1.5
     dash: str | None = None
+    #: the legend's words for this kind of layer (overlays with the same words share
+    #: one entry); empty: not in the legend
+    legend: str = ""
+    #: the legend swatch's colour when the layers sharing an entry differ in colour
+    legend_colour: str | None = None
 
 
 class _Banner(MacroElement):  # type: ignore[misc]
@@ -124,7 +142,8 @@ class _Legend(MacroElement):  # type: ignore[misc]
         <div class="sn-legend" style="position:absolute;z-index:1000;bottom:18px;left:10px;
             background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;
             font:12px/1.45 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;
-            box-shadow:0 1px 4px rgba(0,0,0,.3)">{{ this.body }}</div>
+            box-shadow:0 1px 4px rgba(0,0,0,.3);display:flex;gap:14px;
+            align-items:flex-start;max-width:calc(100% - 140px)">{{ this.body }}</div>
         {% endmacro %}
         """
     )
@@ -133,6 +152,64 @@ class _Legend(MacroElement):  # type: ignore[misc]
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Legend"
         self.body = body
+
+
+class _ShapeMarkerClass(MacroElement):  # type: ignore[misc]
+    """``L.SnShapeMarker``: a circle marker drawn as a circle, star, diamond or triangle.
+
+    It keeps everything of a circle marker (SVG path, style, pane, popup,
+    tooltip); only the outline differs, chosen by the option ``shape``
+    (:data:`KIND_SHAPES`). Defined before the site layers that use it.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        if (!L.SnShapeMarker) {
+          L.SnShapeMarker = L.CircleMarker.extend({
+            _updatePath: function () {
+              var shape = this.options.shape, p = this._point, r = this._radius, d, i, a, q;
+              if (!this._renderer._setPath || !shape || shape === "circle") {
+                return L.CircleMarker.prototype._updatePath.call(this);
+              }
+              if (shape === "diamond") {
+                q = r * 1.3;
+                d = "M" + p.x + "," + (p.y - q) + "L" + (p.x + q) + "," + p.y +
+                    "L" + p.x + "," + (p.y + q) + "L" + (p.x - q) + "," + p.y + "z";
+              } else if (shape === "triangle") {
+                q = r * 1.45;
+                d = "M" + p.x + "," + (p.y - q) + "L" + (p.x + q * 0.866) + "," +
+                    (p.y + q * 0.5) + "L" + (p.x - q * 0.866) + "," + (p.y + q * 0.5) + "z";
+              } else {  // star: ten corners, outer and inner radius
+                d = "";
+                for (i = 0; i < 10; i++) {
+                  a = Math.PI * i / 5 - Math.PI / 2;
+                  q = (i % 2 ? 0.5 : 1.45) * r;
+                  d += (i ? "L" : "M") + (p.x + q * Math.cos(a)).toFixed(2) + "," +
+                       (p.y + q * Math.sin(a)).toFixed(2);
+                }
+                d += "z";
+              }
+              this._renderer._setPath(this, d);
+            }
+          });
+        }
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "ShapeMarkerClass"
+
+
+class _ShapeMarker(folium.CircleMarker):  # type: ignore[misc]
+    """folium's circle marker made with ``L.SnShapeMarker`` (GeoJson writes
+    ``new L.<_name>``); the shape comes from the layer's style function."""
+
+    def __init__(self, radius: float) -> None:
+        super().__init__(radius=radius, fill=True)
+        self._name = "SnShapeMarker"
 
 
 class _MetricScale(MacroElement):  # type: ignore[misc]
@@ -259,7 +336,7 @@ class _PlaceLabels(MacroElement):  # type: ignore[misc]
         <style>
         .sn-place{background:none;border:none;white-space:nowrap;pointer-events:none;
           font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;color:#37474f;
-          text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;transform:translate(-50%,-50%)}
+          text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;transform:translate(-50%,9px)}
         .sn-place.sn-county{font-size:14px;font-weight:700;color:#263238}
         .sn-place.sn-township{font-size:11px}
         </style>
@@ -468,27 +545,104 @@ def _add_basemap(fmap: folium.Map, basemap: str, labels: MapLabels, tianditu_key
         ).add_to(fmap)
 
 
-def _legend_html(present: list[tuple[str, str]], labels: MapLabels) -> str:
+def shape_svg(shape: str, colour: str = "#555555", size: int = 12, fill: str = "") -> str:
+    """A small inline SVG of a marker shape, for legends (no user text in it)."""
+    c, r = size / 2, size / 2 - 1.5
+    body_fill = fill or colour
+    if shape == "diamond":
+        path = f"M{c},{c - r}L{c + r},{c}L{c},{c + r}L{c - r},{c}z"
+    elif shape == "triangle":
+        dx, dy = r * 0.95, r * 0.7
+        path = f"M{c},{c - r}L{c + dx:.2f},{c + dy:.2f}L{c - dx:.2f},{c + dy:.2f}z"
+    elif shape == "star":
+        corners = []
+        for i in range(10):
+            a = math.pi * i / 5 - math.pi / 2
+            q = r if i % 2 == 0 else r * 0.45
+            corners.append(f"{c + q * math.cos(a):.2f},{c + q * math.sin(a):.2f}")
+        path = "M" + "L".join(corners) + "z"
+    else:
+        return (
+            f"<svg width='{size}' height='{size}' style='vertical-align:-2px;margin-right:5px'>"
+            f"<circle cx='{c}' cy='{c}' r='{r}' fill='{body_fill}' stroke='{colour}' "
+            f"stroke-width='1.5'/></svg>"
+        )
+    return (
+        f"<svg width='{size}' height='{size}' style='vertical-align:-2px;margin-right:5px'>"
+        f"<path d='{path}' fill='{body_fill}' stroke='{colour}' stroke-width='1.5'/></svg>"
+    )
+
+
+_DEMAND_SWATCH = (
+    "<span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
+    "border:1px solid #7f7f7f;background:#bdbdbd;margin-right:5px;vertical-align:-1px'></span>"
+)
+_NUMBERED_SWATCH = (
+    "<span style='display:inline-block;width:14px;height:14px;line-height:12px;"
+    "background:#ffd400;border:1px solid #222;border-radius:2px;text-align:center;"
+    "font:bold 9px sans-serif;margin-right:5px;vertical-align:-2px'>1</span>"
+)
+
+
+def _swatch(overlay: Overlay) -> str:
+    colour = overlay.legend_colour or overlay.colour
+    if overlay.fill_opacity <= 0:  # a line layer
+        style = f"border-top:2px {'dashed' if overlay.dash else 'solid'} {colour};height:0"
+    else:
+        border = "dashed" if overlay.dash else "solid"
+        alpha = int(overlay.fill_opacity * 255)
+        fill = f"{colour}{alpha:02x}" if re.fullmatch(r"#[0-9a-fA-F]{6}", colour) else colour
+        style = f"border:2px {border} {colour};background:{fill};height:10px"
+    return (
+        f"<span style='display:inline-block;width:16px;{style};margin-right:5px;"
+        "vertical-align:-1px;box-sizing:border-box'></span>"
+    )
+
+
+def _legend_html(
+    present: list[tuple[str, str]],
+    labels: MapLabels,
+    overlays: tuple[Overlay, ...] = (),
+    extra: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """Two columns: level colours and statuses; kind shapes and the other layers."""
     levels = [lv for lv in LEVEL_ORDER if any(lv == p[1] for p in present)]
-    rows = [f"<b>{html_text(labels.legend_title)}</b>"]
+    levels += sorted({p[1] for p in present} - set(levels))
+    left = [f"<b>{html_text(labels.legend_title)}</b>"]
     for level in levels:
         colour = LEVEL_COLOURS.get(level, _FALLBACK_COLOUR)
-        rows.append(
-            f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
-            f"background:{colour};margin-right:5px;vertical-align:-1px'></span>"
-            f"{html_text(labels.word('levels', level))}</div>"
+        left.append(
+            f"<div>{shape_svg('circle', colour, 11)}{html_text(labels.word('levels', level))}</div>"
         )
-    rows.append(f"<b>{html_text(labels.legend_status)}</b>")
+    left.append(f"<b>{html_text(labels.legend_status)}</b>")
     for status, fill in STATUS_FILL.items():
         if status == "closed":
             continue
-        rows.append(
+        left.append(
             f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
             f"border:2px solid #444;background:rgba(68,68,68,{fill});margin-right:5px;"
             f"vertical-align:-2px;box-sizing:border-box'></span>"
             f"{html_text(labels.word('statuses', status))}</div>"
         )
-    return "".join(rows)
+    kinds = [k for k in KIND_ORDER if any(k == p[0] for p in present)]
+    kinds += sorted({p[0] for p in present} - set(kinds))
+    right = [f"<b>{html_text(labels.legend_kind)}</b>"] if kinds else []
+    for kind in kinds:
+        shape = KIND_SHAPES.get(kind, "circle")
+        right.append(
+            f"<div>{shape_svg(shape, '#555555', 13)}{html_text(labels.word('kinds', kind))}</div>"
+        )
+    entries: dict[str, str] = {}
+    for overlay in overlays:
+        if overlay.legend and overlay.legend not in entries:
+            entries[overlay.legend] = _swatch(overlay)
+    for words, swatch in extra:
+        entries.setdefault(words, swatch)
+    if entries:
+        right.append(f"<b>{html_text(labels.legend_layers)}</b>")
+        right.extend(f"<div>{swatch}{html_text(words)}</div>" for words, swatch in entries.items())
+    columns = [left] + ([right] if len(right) else [])
+    return "".join(f"<div>{''.join(col)}</div>" for col in columns)
 
 
 def _overlay_features(overlay: Overlay, basemap: str) -> dict[str, Any]:
@@ -659,6 +813,7 @@ def network_map(
 
     present: list[tuple[str, str]] = []
     if len(sites):
+        fmap.add_child(_ShapeMarkerClass())
         kinds = [k for k in KIND_ORDER if k in set(sites["kind"])]
         kinds += sorted(set(sites["kind"].dropna()) - set(kinds))
         levels = [lv for lv in LEVEL_ORDER if lv in set(sites["level"])]
@@ -674,6 +829,7 @@ def network_map(
                 present.append((kind, level))
                 colour = LEVEL_COLOURS.get(level, _FALLBACK_COLOUR)
                 radius = LEVEL_RADIUS.get(level, KIND_RADIUS.get(kind, 6))
+                shape = KIND_SHAPES.get(kind, "circle")
                 name = (
                     f"{html_text(labels.word('kinds', kind))} · "
                     f"{html_text(labels.word('levels', level))} ({len(part)})"
@@ -691,11 +847,12 @@ def network_map(
                 )
                 folium.GeoJson(
                     data,
-                    marker=folium.CircleMarker(radius=radius, fill=True),
+                    marker=_ShapeMarker(radius),
                     # the styler's result is merged into the marker options, so the
                     # pane (drawing order by level) is set here
-                    style_function=lambda f, c=colour, r=radius, p=pane: {
+                    style_function=lambda f, c=colour, r=radius, p=pane, sh=shape: {
                         "radius": r,
+                        "shape": sh,
                         "color": c,
                         "weight": 2,
                         "fillColor": c,
@@ -719,7 +876,12 @@ def network_map(
             fmap.add_child(_PlaceLabels(labels_at))
     if banner:
         fmap.add_child(_Banner(html_text(banner)))
-    fmap.add_child(_Legend(_legend_html(present, labels)))
+    extra: list[tuple[str, str]] = []
+    if demand is not None and len(demand) and labels.demand_legend:
+        extra.append((labels.demand_legend, _DEMAND_SWATCH))
+    if numbered is not None and len(numbered) and labels.numbered_legend:
+        extra.append((labels.numbered_legend, _NUMBERED_SWATCH))
+    fmap.add_child(_Legend(_legend_html(present, labels, overlays, tuple(extra))))
     fmap.add_child(_MetricScale())  # type: ignore[no-untyped-call]
     # folded: opened on hover or tap, it lists up to some twenty layers; open it would
     # cover the map (and its popups) on a laptop screen

@@ -130,6 +130,14 @@ def test_map_shows_every_demo_site_offline(app_url: str, browser) -> None:
         assert "大田县" in places and "宁化县" in places, places
         legend = frame.inner_text(".sn-legend")
         assert "乡镇（街道）级" in legend and "现有" in legend
+        # kinds by shape (issue 13): a reading room is a triangle, not a circle
+        assert "职工书屋" in legend and "需求点" in legend, legend
+        corners = frame.evaluate(
+            "() => [...document.querySelectorAll('path.leaflet-interactive')]"
+            ".map(p => (p.getAttribute('d') || '').split('L').length)"
+        )
+        assert sum(1 for c in corners if c == 3) == 194, corners[:20]  # reading rooms
+        assert sum(1 for c in corners if c == 4) == 12  # cultural centres: diamonds
         # the layer list is folded (it would cover the map); hovering opens it
         assert frame.locator(".leaflet-control-layers-list").is_hidden()
         frame.hover(".leaflet-control-layers")

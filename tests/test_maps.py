@@ -42,6 +42,42 @@ def test_layer_per_kind_and_level_and_every_site_drawn(demo) -> None:
     assert "L.canvas" not in html  # 148 points: SVG, as the sites
 
 
+def test_each_kind_has_its_shape_and_the_legend_explains_shapes_colours_and_layers(demo) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from geo.maps import KIND_SHAPES, Overlay
+
+    labels = MapLabels(
+        kinds={"service_center": "服务中心", "reading_room": "职工书屋", "cultural_center": "文体"},
+        legend_kind="类型",
+        legend_layers="图层",
+        demand_legend="需求点说明",
+    )
+    ring = gpd.GeoDataFrame(geometry=[shapely.box(117.5, 26.2, 117.6, 26.3)], crs=4326)
+    overlays = (
+        Overlay("缺口 A", ring, "#d7301f", legend="缺口说明"),
+        Overlay("缺口 B", ring, "#d7301f", legend="缺口说明"),  # one entry for both
+        Overlay("服务范围", ring, "#2166ac", legend="范围说明", legend_colour="#666666"),
+        Overlay("无图例", ring, "#000000"),
+    )
+    html = _html(network_map(demo.sites, demo.demand, labels=labels, overlays=overlays))
+    # every site is drawn by the shape marker, with the shape of its kind
+    assert (
+        html.count("new L.SnShapeMarker(latlng, opts)")
+        == demo.sites.groupby(["kind", "level"]).ngroups
+    )
+    for kind in demo.sites["kind"].unique():
+        assert f'"shape": "{KIND_SHAPES[kind]}"' in html, kind
+    legend = html[html.index('class="sn-legend"') :]
+    legend = legend[: legend.index("</div>\n")] if "</div>\n" in legend else legend
+    for word in ("类型", "服务中心", "职工书屋", "图层", "缺口说明", "范围说明", "需求点说明"):
+        assert word in legend, word
+    assert legend.count("缺口说明") == 1 and "无图例" not in legend
+    # shapes differ: the reading room's legend symbol is a path, the centre's a circle
+    assert "<circle" in legend and "<path" in legend
+
+
 def _demand_array(fmap) -> list:
     html = fmap.get_root().render()
     start = html.index("var renderer = ")

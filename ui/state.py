@@ -175,7 +175,11 @@ def map_labels() -> MapLabels:
         fields=vocabulary_words("field", lg),
         legend_title=text("legend_title", lg),
         legend_status=text("legend_status", lg),
+        legend_kind=text("legend_kind", lg),
+        legend_layers=text("legend_layers", lg),
         demand_layer=text("demand_layer", lg),
+        demand_legend=text("demand_legend", lg),
+        numbered_legend=text("numbered_legend", lg),
         basemaps={b: text(f"basemap_{b}", lg) for b in ("blank", "osm", "tianditu", "amap")},
     )
 

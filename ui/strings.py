@@ -53,6 +53,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_total": ("合计", "Total"),
     "legend_title": ("级别", "Level"),
     "legend_status": ("状态", "Status"),
+    "legend_kind": ("类型", "Kind"),
+    "legend_layers": ("图层", "Layers"),
+    "demand_legend": ("需求点（大小示人数）", "Demand point (size: people)"),
+    "numbered_legend": ("建议站点（数字为建设顺序）", "Suggested site (number: build order)"),
+    "service_area_legend": (
+        "服务范围：标准时间内可达（颜色同级别）",
+        "Service area: reached within the standard (colour of its level)",
+    ),
+    "gap_legend": ("缺口：未覆盖需求的聚集区", "Gap: a cluster of uncovered demand"),
+    "proxy_legend": ("示意路网（非真实道路）", "Proxy network (not real roads)"),
     "demand_layer": ("需求点（按人数）", "Demand (by weight)"),
     "no_sites": (
         "当前没有站点。请到“导入数据”页导入。",

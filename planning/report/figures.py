@@ -9,8 +9,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.maps import LEVEL_COLOURS, LEVEL_ORDER
+from geo.maps import KIND_ORDER, KIND_SHAPES, LEVEL_COLOURS, LEVEL_ORDER
 from geo.projection import to_metric, utm_crs
+
+#: matplotlib's marker for each shape of :data:`geo.maps.KIND_SHAPES`
+MPL_MARKERS = {"circle": "o", "star": "*", "diamond": "D", "triangle": "^"}
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -62,6 +65,7 @@ def network_png(
     suggested: pd.DataFrame | None = None,
     level_names: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
+    kind_names: dict[str, str] | None = None,
 ) -> bytes:
     """The network map for print: sites by level, service areas, gaps, suggestions."""
     words = level_names or {}
@@ -88,36 +92,47 @@ def network_png(
             edgecolors="#969696",
             linewidths=0.4,
             zorder=2,
-            label=text.get("demand", "demand"),
         )
-    for level in reversed(LEVEL_ORDER):
-        part = sites[sites["level"] == level] if len(sites) else sites
-        if not len(part):
-            continue
+    kind_words = kind_names or {}
+    present_levels: list[str] = []
+    present_kinds: list[str] = []
+    levels = [lv for lv in LEVEL_ORDER if len(sites) and (sites["level"] == lv).any()]
+    for level in reversed(levels):
+        part = sites[sites["level"] == level]
+        present_levels.insert(0, level)
         x, y = to_metric(part["lon"], part["lat"], crs)
         existing = (part["status"] == "existing").to_numpy()
+        kinds = part["kind"].astype(str).to_numpy()
         size = {"city": 90, "county": 55, "township": 22}.get(level, 10)
         colour = LEVEL_COLOURS.get(level, "#555555")
-        ax.scatter(
-            x[existing],
-            y[existing],
-            s=size,
-            c=colour,
-            edgecolors="white",
-            linewidths=0.5,
-            zorder=4,
-            label=words.get(level, level),
-        )
-        if (~existing).any():
+        for kind in dict.fromkeys(kinds):
+            if kind not in present_kinds:
+                present_kinds.append(kind)
+            marker = MPL_MARKERS.get(KIND_SHAPES.get(kind, "circle"), "o")
+            # a triangle, diamond or star of a circle's area reads smaller than it
+            area = size if marker == "o" else size * 2.2
+            this = kinds == kind
             ax.scatter(
-                x[~existing],
-                y[~existing],
-                s=size,
-                facecolors="none",
-                edgecolors=colour,
-                linewidths=1.2,
+                x[this & existing],
+                y[this & existing],
+                s=area,
+                c=colour,
+                marker=marker,
+                edgecolors="white",
+                linewidths=0.5,
                 zorder=4,
             )
+            if (this & ~existing).any():
+                ax.scatter(
+                    x[this & ~existing],
+                    y[this & ~existing],
+                    s=area,
+                    marker=marker,
+                    facecolors="none",
+                    edgecolors=colour,
+                    linewidths=1.2,
+                    zorder=4,
+                )
     if gaps is not None and len(gaps):
         gaps.to_crs(crs).boundary.plot(ax=ax, color="#d7301f", linewidth=1.1, zorder=5)
     if suggested is not None and len(suggested):
@@ -129,16 +144,24 @@ def network_png(
             ax.annotate(
                 str(order), (xi, yi), ha="center", va="center", fontsize=7, weight="bold", zorder=7
             )
-    handles, names = ax.get_legend_handles_labels()
-    order = [*range(1, len(handles))[::-1], 0]  # levels from the top down, then demand
-    ax.legend(
-        [handles[i] for i in order],
-        [names[i] for i in order],
-        loc="lower left",
-        fontsize=7,
-        frameon=True,
-        framealpha=0.9,
-    )
+    from matplotlib.lines import Line2D
+
+    def handle(marker: str, colour: str, label: str) -> Any:
+        return Line2D(
+            [], [], linestyle="none", marker=marker, markersize=6, color=colour, label=label
+        )
+
+    handles = [
+        handle("o", LEVEL_COLOURS.get(lv, "#555555"), words.get(lv, lv)) for lv in present_levels
+    ]
+    known = [k for k in KIND_ORDER if k in present_kinds]
+    handles += [
+        handle(MPL_MARKERS.get(KIND_SHAPES.get(k, "circle"), "o"), "#555555", kind_words.get(k, k))
+        for k in known + [k for k in present_kinds if k not in known]
+    ]
+    if len(demand):
+        handles.append(handle("o", "#d9d9d9", text.get("demand", "demand")))
+    ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=True, framealpha=0.9)
     # a 10 km (or 1 km) scale bar
     x0, x1 = ax.get_xlim()
     y0, _ = ax.get_ylim()

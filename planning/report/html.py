@@ -224,6 +224,7 @@ def build_context(inputs: ReportInputs, *, interactive: bool = True) -> dict[str
         suggested=suggested,
         level_names=level_names,
         labels={"demand": t("demand", lang)},
+        kind_names={k: t("kind_" + k, lang) for k in inputs.sites["kind"].dropna().unique()},
     )
     map_caption = t("map_caption", lang)
     if focus:
@@ -436,7 +437,14 @@ def _interactive_map(
     overlays = []
     if areas is not None and len(areas):
         overlays.append(
-            Overlay(t("layer_area", lang), areas, "#2166ac", fill_opacity=0.25, weight=1)
+            Overlay(
+                t("layer_area", lang),
+                areas,
+                "#2166ac",
+                fill_opacity=0.25,
+                weight=1,
+                legend=t("area_legend", lang),
+            )
         )
     if gaps is not None and len(gaps):
         fields = (
@@ -454,6 +462,7 @@ def _interactive_map(
                 on_top=True,
                 fill_opacity=0.3,
                 weight=2,
+                legend=t("gap_legend", lang),
             )
         )
     labels = MapLabels(
@@ -477,7 +486,11 @@ def _interactive_map(
         },
         legend_title=t("level", lang),
         legend_status=t("status", lang),
+        legend_kind=t("legend_kind", lang),
+        legend_layers=t("legend_layers", lang),
         demand_layer=t("demand", lang),
+        demand_legend=t("demand_legend", lang),
+        numbered_legend=t("numbered_legend", lang),
     )
     numbered = None
     if inputs.suggestion is not None and len(inputs.suggestion.selected):

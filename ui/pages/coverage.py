@@ -217,6 +217,7 @@ with st.container():  # the map, full width
                 weight=0.8,
                 dash="4 4",
                 fill_opacity=0.0,
+                legend=tr("proxy_legend"),
             )
         )
     for rec in areas.drop(columns="geometry").to_dict("records"):
@@ -229,6 +230,8 @@ with st.container():  # the map, full width
                 show=(rec["kind"], rec["level"]) == (kind, level),
                 fill_opacity=0.28,
                 weight=1.5,
+                legend=tr("service_area_legend"),
+                legend_colour="#666666",
             )
         )
     gaps = gaps.assign(
@@ -261,6 +264,7 @@ with st.container():  # the map, full width
                 on_top=True,
                 fill_opacity=0.35,
                 weight=2,
+                legend=tr("gap_legend"),
             )
         )
     fmap = network_map(
