@@ -237,13 +237,56 @@ class _NumberedMarkers(MacroElement):  # type: ignore[misc]
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        {{ this.points }}.forEach(function (p) {
-            L.marker([p[0], p[1]], {
-                icon: L.divIcon({html: p[2], className: "empty", iconSize: [24, 24],
-                                 iconAnchor: [12, 12]}),
-                zIndexOffset: 1000
-            }).bindTooltip(p[3], {sticky: true}).addTo({{ this._parent.get_name() }});
-        });
+        (function () {
+            var group = {{ this._parent.get_name() }}, markers = [];
+            {{ this.points }}.forEach(function (p) {
+                var m = L.marker([p[0], p[1]], {
+                    icon: L.divIcon({html: p[2], className: "empty", iconSize: [24, 24],
+                                     iconAnchor: [12, 12]}),
+                    zIndexOffset: 1000, pane: "sn-numbered"
+                }).bindTooltip(p[3], {sticky: true}).addTo(group);
+                m.snHtml = p[2];
+                markers.push(m);
+            });
+            // markers closer than their size are moved apart on screen, in a spiral
+            // around their place, each with a leader line to where it stands
+            function spread() {
+                var map = group._map;
+                if (!map) { return; }
+                var placed = [];
+                markers.forEach(function (m) {
+                    var at = map.latLngToLayerPoint(m.getLatLng()), dx = 0, dy = 0, k = 0;
+                    function clash() {
+                        return placed.some(function (q) {
+                            return Math.abs(q.x - at.x - dx) < 26 && Math.abs(q.y - at.y - dy) < 26;
+                        });
+                    }
+                    while (k < 60 && clash()) {
+                        k += 1;
+                        dx = Math.round((18 + 3 * k) * Math.cos(k * 2.4));
+                        dy = Math.round((18 + 3 * k) * Math.sin(k * 2.4));
+                    }
+                    placed.push({x: at.x + dx, y: at.y + dy});
+                    var leader = (dx || dy) ? '<svg class="sn-leader" width="1" height="1" ' +
+                        'style="position:absolute;left:12px;top:12px;overflow:visible;' +
+                        'pointer-events:none"><line x1="0" y1="0" x2="' + (-dx) + '" y2="' +
+                        (-dy) + '" stroke="#222" stroke-width="1.5"/><circle cx="' + (-dx) +
+                        '" cy="' + (-dy) + '" r="2.5" fill="#222"/></svg>' : "";
+                    m.setIcon(L.divIcon({html: leader + m.snHtml, className: "empty",
+                                         iconSize: [24, 24], iconAnchor: [12 - dx, 12 - dy]}));
+                });
+            }
+            var watched = null;
+            function start() {
+                if (group._map && watched !== group._map) {
+                    watched = group._map;
+                    watched.on("zoomend", spread);
+                }
+                spread();
+            }
+            group.on("add", start);
+            if (group._map) { start(); }
+        })();
         {% endmacro %}
         """
     )
@@ -727,6 +770,8 @@ def _add_numbered(fmap: folium.Map, table: gpd.GeoDataFrame, basemap: str, name:
         ]
         for x, y, order, label in zip(lon, lat, orders, names, strict=True)
     ]
+    # above the sites and the gap rings, so that no number is hidden
+    folium.map.CustomPane("sn-numbered", z_index=685, pointer_events=True).add_to(fmap)
     group = folium.FeatureGroup(name=html_text(name), show=True)
     group.add_child(_NumberedMarkers(points))
     group.add_to(fmap)

@@ -347,10 +347,16 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         for v in (doc["covered_share_before"], doc["covered_share_after"])
     ]
     gap = "—" if doc["gap"] is None else f"{doc['gap']:.4%}"
+    served = ""
+    if doc["served_share_before"] is not None:
+        served = (
+            f"; served within capacities {doc['served_share_before']:.1%} -> "
+            f"{doc['served_share_after']:.1%}"
+        )
     print(
         f"{doc['method']} {doc['status']}: objective {doc['objective']:.6g}, gap {gap}, "
         f"{len(doc['selected'])} new sites {doc['build_order']}; covered "
-        f"{shares[0]} -> {shares[1]}"
+        f"{shares[0]} -> {shares[1]}{served}"
     )
     for note in doc["notes"]:
         print(f"  注 / note: {note}")

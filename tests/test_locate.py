@@ -151,7 +151,16 @@ def test_capacitated_mclp_equals_brute_force(seed: int, p: int) -> None:
     sol = solve_cmclp(inst, s, p=p)
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(best, rel=1e-6)
-    assert sol.covered_before == pytest.approx(served_lp(inst, s, ()), rel=1e-6)
+    assert sol.served_before == pytest.approx(served_lp(inst, s, ()), rel=1e-6)
+    assert sol.served_after == sol.objective
+    assert sum(sol.served_by) <= sol.objective + 1e-6 and len(sol.served_by) == len(sol.selected)
+    # coverage in the coverage page's terms: demand within s of an open facility
+    reach = dense(inst) <= s
+    open_cols = list(sol.selected) + list(range(inst.n_candidates, reach.shape[1]))
+    covered = reach[:, open_cols].any(axis=1)
+    assert sol.covered_after == pytest.approx(float(inst.weights[covered].sum()))
+    before = reach[:, inst.n_candidates :].any(axis=1)
+    assert sol.covered_before == pytest.approx(float(inst.weights[before].sum()))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -170,7 +179,7 @@ def test_capacitated_mclp_with_huge_capacities_equals_brute_force(seed: int, hug
         assert sol.status == "optimal" and len(sol.selected) == p
         assert sol.objective == pytest.approx(best, rel=1e-6)
         assert served_lp(inst, s, sol.selected) == pytest.approx(best, rel=1e-6)
-        assert sol.covered_before == pytest.approx(served_lp(inst, s, ()), rel=1e-6)
+        assert sol.served_before == pytest.approx(served_lp(inst, s, ()), rel=1e-6)
 
 
 def test_a_model_the_solver_refuses_is_an_error_not_an_answer() -> None:

@@ -304,6 +304,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "curve_title": ("覆盖率—站点数量曲线", "Coverage against number of new sites"),
     "curve_p": ("新增站点数", "New sites"),
     "curve_share": ("覆盖率", "Covered share"),
+    "curve_served": ("容量内服务比例", "Served within capacities"),
+    "curve_value": ("比例", "Share"),
+    "curve_measure": ("指标", "Measure"),
+    "metric_served_before": ("现状容量内服务", "Served now (capacity)"),
+    "metric_served_after": ("建成后容量内服务", "Served after (capacity)"),
+    "cmclp_terms": (
+        "覆盖率按标准时间内可达计（与覆盖分析页相同），建成后为 {covered}。容量约束模型"
+        "的目标不同：在各站点容量之内实际服务的人数，建成后为 {people} 人（{served}）。"
+        "两者之差是可达但超出站点容量、未能服务的需求；要服务更多，需增加容量或站点。",
+        "Coverage counts demand reached within the standard (as on the coverage page): "
+        "{covered} after building. The capacitated model's objective differs: the people "
+        "served within each site's capacity, {people} ({served}) after building. The "
+        "difference is demand that is reached but beyond the sites' capacities; serving it "
+        "needs more capacity or more sites.",
+    ),
+    "col_served_weight": ("容量内服务人数", "Served (capacity)"),
     "explain_title": ("建议说明", "Why these sites"),
     "col_order": ("建设顺序", "Order"),
     "col_candidate": ("候选点", "Candidate"),

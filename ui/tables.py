@@ -67,6 +67,7 @@ HEADERS = {
     "farthest_covered_minutes": "col_farthest",
     "nearest_existing_site_id": "col_nearest_existing",
     "nearest_existing_minutes": "col_nearest_existing_min",
+    "served_weight": "col_served_weight",
 }
 #: columns holding a share (0..1) and a change of shares
 SHARES = frozenset(
@@ -136,7 +137,8 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
                 state.tr("col_change_points"), format="%+.1f"
             )
         elif col in (
-            "weight", "total_weight", "covered_weight", "capacity", "newly_covered_weight"
+            "weight", "total_weight", "covered_weight", "capacity", "newly_covered_weight",
+            "served_weight",
         ):  # fmt: skip
             config[label] = st.column_config.NumberColumn(format="localized")
         elif col in (

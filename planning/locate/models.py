@@ -127,6 +127,11 @@ class Solution:
     covered_before: float = 0.0
     covered_after: float = 0.0
     total_weight: float = 0.0
+    #: capacitated model only: weight served within capacities by the existing sites
+    #: alone, with the new sites, and by each new site (in the order of ``selected``)
+    served_before: float | None = None
+    served_after: float | None = None
+    served_by: tuple[float, ...] = ()
     reductions: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
@@ -1189,6 +1194,11 @@ def solve_cmclp(
     status, sol = _usable(status, sol, start, notes)
     chosen = np.flatnonzero(sol[x] > 0.5) if len(sol) else np.zeros(0, dtype=np.int64)
     served = float(w[cover.row] @ sol[u]) if len(sol) else 0.0
+    by_site = (
+        np.bincount(cover.col, weights=w[cover.row] * sol[u], minlength=n_k)
+        if len(sol)
+        else np.zeros(n_k)
+    )
     solver_bound = _finite(bound)
     upper = -solver_bound if solver_bound is not None else None
     if upper is None:  # all demand that some facility reaches
@@ -1204,8 +1214,12 @@ def solve_cmclp(
         _relative_gap(served, upper),
         started,
         chosen,
-        covered_before=before,
-        covered_after=served,
+        # coverage in the terms of the coverage page (reached within the standard),
+        # whatever the capacities; what the capacities let the sites serve beside it
+        **_coverage_shares(inst, max_minutes, chosen),
+        served_before=before,
+        served_after=served,
+        served_by=tuple(float(by_site[j]) for j in sorted(chosen)),
         total_weight=float(w.sum()),
         reductions={"pairs": int(cover.nnz)},
         notes=tuple(notes),

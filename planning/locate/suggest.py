@@ -148,6 +148,19 @@ class Suggestion:
         tw = self.solution.total_weight
         return self.solution.covered_after / tw if tw > 0 else None
 
+    @property
+    def served_share_before(self) -> float | None:
+        """Capacitated model: share of demand weight the existing sites serve within their
+        capacities (None for the other models)."""
+        tw, served = self.solution.total_weight, self.solution.served_before
+        return served / tw if served is not None and tw > 0 else None
+
+    @property
+    def served_share_after(self) -> float | None:
+        """Capacitated model: share served within capacities with the new sites."""
+        tw, served = self.solution.total_weight, self.solution.served_after
+        return served / tw if served is not None and tw > 0 else None
+
     def solution_json(self) -> dict[str, Any]:
         """The ``solution.json`` document (DESIGN.md), plus curve and reductions."""
         sol = self.solution
@@ -165,6 +178,10 @@ class Suggestion:
             "covered_share_after": self.covered_share_after,
             "covered_weight_before": sol.covered_before,
             "covered_weight_after": sol.covered_after,
+            "served_share_before": self.served_share_before,
+            "served_share_after": self.served_share_after,
+            "served_weight_before": sol.served_before,
+            "served_weight_after": sol.served_after,
             "total_weight": sol.total_weight,
             "kind": self.request.kind,
             "level": self.request.level,
@@ -418,12 +435,21 @@ def _solve(inst: Instance, req: SuggestRequest, count: int | None, time_limit: f
     return solve_cmclp(inst, req.max_minutes, p=int(count or 0), time_limit=time_limit)
 
 
-def build_order(inst: Instance, req: SuggestRequest, selected: tuple[int, ...]) -> list[int]:
+def build_order(
+    inst: Instance,
+    req: SuggestRequest,
+    selected: tuple[int, ...],
+    served_by: tuple[float, ...] = (),
+) -> list[int]:
     """Phasing order: greedy on the chosen set (each step adds the most), never un-building.
 
     For covering models the step gain is newly covered weight; for p-median it
-    is the reduction of total weighted time.
+    is the reduction of total weighted time; for the capacitated model the
+    sites are taken by the weight each serves in the solution, most first.
     """
+    if req.method == "cmclp" and len(served_by) == len(selected):
+        ranked = sorted(zip(selected, served_by, strict=True), key=lambda js: (-js[1], js[0]))
+        return [j for j, _ in ranked]
     remaining = list(selected)
     order: list[int] = []
     w = inst.weights
@@ -557,25 +583,52 @@ def _explain(
 
 def _curve(inst: Instance, req: SuggestRequest, upto: int, time_limit: float) -> pd.DataFrame:
     """Covered share for p = 0..upto (at most ``CURVE_POINTS`` values of p, evenly spread),
-    each an MCLP optimum where the time allows; ``time_limit`` is shared among them."""
+    each an optimum of the model where the time allows; ``time_limit`` is shared among them.
+
+    For MCLP (and LSCP and p-median, whose curves are drawn with MCLP) the
+    curve is the best coverage for each p; for the capacitated model each
+    point is its own optimum, with the weight it serves and the coverage of
+    the sites it opens.
+    """
     rows = []
     ps = np.unique(np.round(np.linspace(0, upto, min(upto + 1, CURVE_POINTS))).astype(int))
     total = float(inst.weights.sum())
+    capacitated = req.method == "cmclp"
     started = time.perf_counter()
     for k, p in enumerate(ps):
         left = time_limit - (time.perf_counter() - started)
         per = max(left / (len(ps) - k), 0.2)
-        sol = solve_mclp(inst, req.max_minutes, p=int(p), time_limit=per)
-        rows.append(
-            {
-                "p": int(p),
-                "covered_weight": sol.objective,
-                "covered_share": sol.objective / total if total > 0 else None,
-                "status": sol.status,
-                "gap": sol.gap,
-            }
-        )
-    return pd.DataFrame(rows, columns=["p", "covered_weight", "covered_share", "status", "gap"])
+        if capacitated:
+            sol = solve_cmclp(inst, req.max_minutes, p=int(p), time_limit=per)
+            covered = sol.covered_after
+        else:
+            sol = solve_mclp(inst, req.max_minutes, p=int(p), time_limit=per)
+            covered = sol.objective
+        row: dict[str, Any] = {
+            "p": int(p),
+            "covered_weight": covered,
+            "covered_share": covered / total if total > 0 else None,
+            "status": sol.status,
+            "gap": sol.gap,
+        }
+        if capacitated:
+            row["served_weight"] = sol.objective
+            row["served_share"] = sol.objective / total if total > 0 else None
+        rows.append(row)
+    return pd.DataFrame(rows, columns=_curve_columns(capacitated))
+
+
+def _curve_columns(capacitated: bool) -> list[str]:
+    head = ["p", "covered_weight", "covered_share"]
+    return (
+        [*head, "served_weight", "served_share", "status", "gap"]
+        if capacitated
+        else [
+            *head,
+            "status",
+            "gap",
+        ]
+    )
 
 
 def suggest(
@@ -622,14 +675,17 @@ def suggest(
     else:
         raise InputError("需要路网或成本矩阵", "a road network or a cost matrix is needed")
     solution = _solve(inst, req, req.count, req.time_limit)
-    order = build_order(inst, req, solution.selected)
+    order = build_order(inst, req, solution.selected, solution.served_by)
     explained = _explain(inst, req, order, demand, candidates, existing, gaps, net)
+    if req.method == "cmclp":
+        served = dict(zip(solution.selected, solution.served_by, strict=True))
+        explained["served_weight"] = [served.get(j, 0.0) for j in order]
     upto = req.count if req.count is not None else len(solution.selected)
     upto = min(upto, len(candidates))
     curve = (
         _curve(inst, req, upto, max(req.time_limit - (time.perf_counter() - started), 1.0))
-        if req.curve and req.method != "cmclp"
-        else pd.DataFrame(columns=["p", "covered_weight", "covered_share", "status", "gap"])
+        if req.curve
+        else pd.DataFrame(columns=_curve_columns(req.method == "cmclp"))
     )
     notes = list(inst_notes)
     if net is not None and net.facts.is_proxy:
@@ -654,7 +710,15 @@ def suggest(
             f"{req.max_minutes:g} min of no candidate and no existing site; LSCP covers the "
             "reachable demand only"
         )
-    if req.curve and req.method != "cmclp":
+    if req.method == "cmclp":
+        notes.append(
+            "覆盖率按标准时间内可达计（与覆盖分析页相同）；容量模型的目标是在站点容量之内"
+            "实际服务的人数，可达但超出容量的需求不计为已服务 / coverage counts demand "
+            "reached within the standard (as on the coverage page); the capacitated model's "
+            "objective is the weight served within the sites' capacities, which leaves out "
+            "demand that is reached but beyond a site's capacity"
+        )
+    elif req.curve:
         notes.append(
             "覆盖-数量曲线为各 p 的 MCLP 最优解；建设顺序为在最优方案上的贪心排序 / "
             "the curve is the MCLP optimum for each p; "

@@ -208,6 +208,24 @@ if st.session_state.get("sg_solved") is not None:
         "—" if after_share is None else f"{after_share:.1%}",
         None if before is None or after_share is None else f"{after_share - before:+.1%}",
     )
+    if doc["served_share_before"] is not None:
+        # the capacitated model: its own objective beside the coverage in the page's terms
+        s1, s2, _ = st.columns([1, 1, 3])
+        served_before, served_after = doc["served_share_before"], doc["served_share_after"]
+        s1.metric(tr("metric_served_before"), f"{served_before:.1%}")
+        s2.metric(
+            tr("metric_served_after"),
+            f"{served_after:.1%}",
+            f"{served_after - served_before:+.1%}",
+        )
+        st.info(
+            tr(
+                "cmclp_terms",
+                covered=f"{after_share:.1%}",
+                served=f"{served_after:.1%}",
+                people=f"{doc['served_weight_after']:,.0f}",
+            )
+        )
 
     picks = result.selected
     site_names = dict(
@@ -235,16 +253,42 @@ if st.session_state.get("sg_solved") is not None:
     with left:
         st.subheader(tr("curve_title"))
         if len(result.curve):
-            curve = result.curve.rename(
-                columns={"p": tr("curve_p"), "covered_share": tr("curve_share")}
+            # one line per measure: the covered share, and for the capacitated model
+            # the share served within capacities
+            series = [("covered_share", tr("curve_share"))]
+            if "served_share" in result.curve:
+                series.append(("served_share", tr("curve_served")))
+            curve = pd.concat(
+                [
+                    pd.DataFrame(
+                        {
+                            tr("curve_p"): result.curve["p"],
+                            tr("curve_value"): pd.to_numeric(result.curve[col]),
+                            tr("curve_measure"): label,
+                            tr("metric_status"): [
+                                tr(f"status_{v}") for v in result.curve["status"]
+                            ],
+                        }
+                    )
+                    for col, label in series
+                ],
+                ignore_index=True,
             )
             chart = (
                 alt.Chart(curve)
                 .mark_line(point=True)
                 .encode(
                     x=alt.X(f"{tr('curve_p')}:Q", axis=alt.Axis(tickMinStep=1)),
-                    y=alt.Y(f"{tr('curve_share')}:Q", axis=alt.Axis(format="%", title=None)),
-                    tooltip=[tr("curve_p"), alt.Tooltip(tr("curve_share"), format=".1%"), "status"],
+                    y=alt.Y(f"{tr('curve_value')}:Q", axis=alt.Axis(format="%", title=None)),
+                    color=alt.Color(
+                        f"{tr('curve_measure')}:N", legend=alt.Legend(orient="bottom", title=None)
+                    ),
+                    tooltip=[
+                        tr("curve_measure"),
+                        tr("curve_p"),
+                        alt.Tooltip(tr("curve_value"), format=".1%"),
+                        tr("metric_status"),
+                    ],
                 )
                 .properties(height=300)
             )
@@ -264,6 +308,11 @@ if st.session_state.get("sg_solved") is not None:
                     tr("col_new_share"): pd.to_numeric(picks["newly_covered_share"]) * 100.0,
                     tr("col_gaps_closed"): picks["gaps_closed"],
                     tr("col_farthest"): picks["farthest_covered_minutes"],
+                    **(
+                        {tr("col_served_weight"): picks["served_weight"]}
+                        if "served_weight" in picks
+                        else {}
+                    ),
                     # the nearest existing site of the level, by name, and how far
                     tr("col_nearest_existing"): [
                         ""
@@ -295,6 +344,9 @@ if st.session_state.get("sg_solved") is not None:
                         format="%.1f%%", width="small"
                     ),
                     tr("col_farthest"): st.column_config.NumberColumn(format="%.1f", width="small"),
+                    tr("col_served_weight"): st.column_config.NumberColumn(
+                        format="localized", width="small"
+                    ),
                     tr("col_gaps_closed"): st.column_config.TextColumn(width="small"),
                     tr("col_nearest_existing"): st.column_config.TextColumn(width="medium"),
                 },
