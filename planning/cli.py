@@ -7,6 +7,7 @@ message names the file, row and column).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -191,7 +192,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     analysis = run_analysis(
         sites, demand, standards, roads=args.roads, options=options, provenance=provenance
     )
-    write_analysis(analysis, args.out)
+    human = None
+    if args.lang:
+        from planning.report.tables import human_csv
+
+        human = functools.partial(human_csv, lang=args.lang)
+    write_analysis(analysis, args.out, human=human)
     doc = summary(analysis)
     if analysis.is_proxy:
         print("注意：没有路网文件，使用示意路网 / note: no road file, the proxy network was used")
@@ -336,8 +342,12 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     doc = result.solution_json()
     with staged_folder(args.out, SUGGEST_OUTPUTS) as out:
         write_json(doc, out / "solution.json")
+        from planning.report.tables import human_csv
+
         with atomic_path(out / "suggestions.csv") as tmp:
-            tmp.write_bytes(csv_bytes(result.selected))
+            tmp.write_bytes(
+                human_csv(result.selected, args.lang) if args.lang else csv_bytes(result.selected)
+            )
         with atomic_path(out / "candidates.csv") as tmp:
             tmp.write_bytes(csv_bytes(result.candidates))
     if net is not None and net.facts.is_proxy:
@@ -642,6 +652,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--after-completion", action="store_true", help="count planned and under-construction sites"
     )
+    p.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        help="write the human-facing CSVs (by_area.csv, access.csv) with headers and words in this "
+        "language, shares in percent; without it they keep their machine columns",
+    )
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("suggest", parents=[common], help="新站点选址建议 / suggest new sites")
@@ -671,6 +687,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--after-completion", action="store_true", help="count planned and under-construction sites"
     )
     p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        help="write the human-facing CSVs (suggestions.csv) with headers and words in this "
+        "language, shares in percent; without it they keep their machine columns",
+    )
     p.set_defaults(func=_cmd_suggest)
 
     p = sub.add_parser("report", parents=[common], help="覆盖分析报告 / coverage report")

@@ -132,6 +132,65 @@ def test_the_downloads_are_in_words_percent_and_rounded() -> None:
         numbers = [c for c in cells if re.fullmatch(r"-?\d+\.\d+", c)]
         assert numbers and max(len(c.split(".")[1]) for c in numbers) <= 6
     gaps = pd.read_csv(io.StringIO(tables.download_csv(analysis.gaps).decode("utf-8-sig")))
-    share = gaps["占总人数"]  # a share, in percent with one decimal
+    share = gaps["占总人数（%）"]  # a share, in percent with one decimal, unit in the header
     assert (share > 0).all() and (share <= 100).all()
     assert share.map(lambda v: round(v, 1) == v).all()
+
+
+def _cli(*args: str) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "planning.cli", *args], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_cli_writes_human_facing_csvs_in_the_language_asked(tmp_path: Path, lang: str) -> None:
+    """--lang zh|en: by_area.csv, access.csv and suggestions.csv in words; the machine
+    outputs (coverage.csv, summary.json, solution.json) keep their columns."""
+    data = ("--sites", str(ROOT / "data/sanming/sites.csv"), "--demand",
+            str(ROOT / "data/sanming/demand.csv"), "--crs", "wgs84")  # fmt: skip
+    _cli("analyze", *data, "--lang", lang, "--out", str(tmp_path / "a"))
+    _cli("analyze", *data, "--out", str(tmp_path / "m"))
+    _cli("suggest", *data, "--kind", "service_center", "--level", "township", "--count", "2",
+         "--lang", lang, "--out", str(tmp_path / "s"))  # fmt: skip
+    for path in (
+        tmp_path / "a/by_area.csv",
+        tmp_path / "a/access.csv",
+        tmp_path / "s/suggestions.csv",
+    ):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        assert not [c for c in table.columns if SNAKE.match(c)], (path.name, list(table.columns))
+        cells = set(table.to_numpy().ravel().tolist())
+        assert not cells & CODES, (path.name, sorted(cells & CODES)[:5])
+        chinese = any(re.search(r"[\u4e00-\u9fff]", c) for c in table.columns)
+        assert chinese == (lang == "zh"), list(table.columns)
+    # the same figures as the machine file, shares in percent
+    human = pd.read_csv(tmp_path / "a/by_area.csv", encoding="utf-8-sig")
+    machine = pd.read_csv(tmp_path / "m/by_area.csv", encoding="utf-8-sig")
+    share = "覆盖率（%）" if lang == "zh" else "Covered (%)"
+    assert human[share].tolist() == (machine["covered_share"] * 100).round(1).tolist()
+    # the automation contract is untouched by --lang
+    for name in ("coverage.csv", "summary.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "m" / name).read_bytes()
+    doc = json.loads((tmp_path / "s/solution.json").read_text(encoding="utf-8"))
+    assert "covered_share_after" in doc and "selected" in doc
+
+
+def test_app_and_report_tables_use_one_set_of_headers() -> None:
+    """The app's column words and the command line's come from one table."""
+    from planning.report.tables import header
+    from ui.strings import text
+
+    same = {
+        "newly_covered_weight": "col_new_weight", "gaps_closed": "col_gaps_closed",
+        "farthest_covered_minutes": "col_farthest", "order": "col_order",
+        "served_weight": "col_served_weight", "county": "col_county",
+        "township": "col_township", "kind": "col_kind", "level": "col_level",
+    }  # fmt: skip
+    for lang in ("zh", "en"):
+        for column, key in same.items():
+            assert header(column, lang) == text(key, lang), (column, lang)

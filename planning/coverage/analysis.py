@@ -200,8 +200,18 @@ COVERAGE_COLUMNS = [
 ANALYSIS_OUTPUTS = ("summary.json", "coverage.csv", "gaps.geojson", "by_area.csv", "access.csv")
 
 
-def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
+def write_analysis(
+    analysis: Analysis,
+    out: str | Path,
+    *,
+    human: Callable[[pd.DataFrame], bytes] | None = None,
+) -> list[Path]:
     """Write summary.json, coverage.csv, gaps.geojson, by_area.csv and access.csv.
+
+    ``human`` writes the two human-facing tables, by_area.csv and access.csv
+    (the command line's ``--lang`` passes
+    :func:`planning.report.tables.human_csv` in its language); the other three
+    keep their machine columns whatever the language (the automation contract).
 
     All five are produced in a folder beside ``out`` that then replaces it as a
     whole (see ``geo.export.staged_folder``): a failed or killed run leaves the
@@ -222,13 +232,12 @@ def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
         gaps = analysis.gaps
         with atomic_path(written[2]) as tmp:
             tmp.write_text(gaps.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
-        with atomic_path(written[3]) as tmp:
-            tmp.write_bytes(csv_bytes(analysis.coverage.by_area))
         access = analysis.access.points.copy()
         if len(access):
             access["score_per_1000"] = access["score_per_1000"].round(6)
-        with atomic_path(written[4]) as tmp:
-            tmp.write_bytes(csv_bytes(access))
+        for path, frame in ((written[3], analysis.coverage.by_area), (written[4], access)):
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(human(frame) if human else csv_bytes(frame))
     return [Path(out) / n for n in ANALYSIS_OUTPUTS]
 
 
