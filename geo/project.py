@@ -147,6 +147,18 @@ class Project:
         return int(self.metadata.get("version", "0") or 0)
 
 
+def stored_provenance(project: Project) -> dict[str, Any]:
+    """What the project's tables were imported from, as kept in its metadata
+    (``provenance``, JSON; ``{}`` when missing or unreadable)."""
+    import json
+
+    try:
+        value = json.loads(project.metadata.get("provenance", "") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def points_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     """The table as WGS-84 points made from its ``lon``/``lat`` (any old geometry dropped)."""
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).copy()

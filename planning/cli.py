@@ -142,7 +142,7 @@ def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]
     from planning.coverage.standards import DEFAULT_STANDARDS, load_standards
 
     if getattr(args, "project", None):
-        from geo.project import open_project
+        from geo.project import open_project, stored_provenance
         from planning.coverage.analysis import file_sha256
         from planning.scenario import apply_changes, project_standards, scenario_changes
 
@@ -154,6 +154,7 @@ def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]
                 sites, standards, scenario_changes(project, args.scenario)
             )
         provenance: dict[str, Any] = {
+            **stored_provenance(project),  # the files its tables were imported from
             "project": {
                 "file": str(args.project),
                 "sha256": file_sha256(args.project),

@@ -94,8 +94,8 @@ def app_url(projects_dir: Path) -> Iterator[str]:
             proc.kill()
 
 
-def _offline_page(browser, blocked: list[str], height: int = 1000):
-    context = browser.new_context(viewport={"width": 1400, "height": height}, locale="zh-CN")
+def _offline_page(browser, blocked: list[str], height: int = 1000, width: int = 1400):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
 
     def route(r):
         host = urlparse(r.request.url).hostname or ""
@@ -415,3 +415,168 @@ def test_tables_show_every_column_at_1280x720(app_url: str, browser) -> None:
     finally:
         context.close()
     assert cut == [], cut
+
+
+def _messy_workbook(path: Path) -> Path:
+    """The planner's spreadsheet as Excel saves it: Chinese headers, GCJ-02 (Amap)
+    coordinates, full-width digits, units in cells, a swapped pair, an empty and an
+    impossible latitude, a repeated id, a hostile name, a formula, a coarse longitude."""
+    import csv
+
+    from openpyxl import Workbook
+
+    text = (ROOT / "data/examples/sites_gbk_gcj02.csv").read_bytes().decode("gb18030")
+    rows = list(csv.reader(text.splitlines()))
+    rows.append(["013", "大田县上京镇职工服务站", "职工服务站", "乡镇级", "大田县", "上京镇",
+                 "东经117度", "25.9", "现有", "300"])  # fmt: skip
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "站点"
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_end_to_end_messy_workbook_to_printed_report_at_1280x720(
+    app_url: str, browser, projects_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 13's task as a planner does it, on a laptop screen: a messy XLSX -> coverage ->
+    3 accepted suggestions in a scenario -> comparison -> HTML and PDF report; the tab
+    closed and opened again, nothing is lost."""
+    import re
+    import shutil
+
+    from geo.project import open_project
+
+    book = _messy_workbook(tmp_path / "职工站点_gcj02.xlsx")
+    blocked: list[str] = []
+    context, page = _offline_page(browser, blocked, height=720, width=1280)
+    plan = projects_dir / "端到端.gpkg"
+    try:
+        # 1. import: every bad row explained, the rest added
+        page.goto(f"{app_url}/importer", wait_until="domcontentloaded")
+        page.get_by_text("导入数据").first.wait_for(timeout=60_000)
+        page.locator("input[type=file]").set_input_files(str(book))
+        page.get_by_text("问题清单").first.wait_for(timeout=60_000)
+        _wait_idle(page)
+        body = page.inner_text("body")
+        assert "GCJ-02" in body, "the file name's coordinate system was not taken"
+        assert "拒绝" in body
+        _shot(page, "e2e_1_import.png")
+        page.get_by_role("button", name="添加到当前站点").first.click(timeout=60_000)
+        added = page.get_by_text(re.compile(r"已添加 \d+ 个站点")).first
+        added.wait_for(timeout=60_000)
+        n_added = int(re.search(r"已添加 (\d+) 个站点", added.inner_text()).group(1))
+        assert n_added >= 8
+        # 2. coverage of the network with the imported sites
+        _wait_idle(page)
+        page.get_by_role("link", name="覆盖分析").click()
+        page.get_by_text("各级标准与覆盖率").first.wait_for(timeout=120_000)
+        _wait_idle(page)
+        _shot(page, "e2e_2_coverage.png")
+        # 3. keep it as a project and start a scenario
+        page.get_by_role("link", name="项目与方案").click()
+        path_box = page.get_by_label("项目名称")
+        path_box.wait_for(timeout=60_000)
+        path_box.fill("端到端")
+        path_box.press("Enter")
+        _wait_idle(page)
+        page.get_by_role("button", name="另存为项目").first.click()
+        page.get_by_text("已打开项目").first.wait_for(timeout=60_000)
+        name_box = page.get_by_label("新方案名称")
+        name_box.fill("三个乡镇站")
+        name_box.press("Enter")
+        _wait_idle(page)
+        page.get_by_role("button", name="新建方案").first.click()
+        page.get_by_text("本方案还没有修改").wait_for(timeout=60_000)
+        _wait_idle(page)
+        # 4. three suggested township stations, accepted into the scenario
+        page.get_by_role("link", name="选址建议").click()
+        count = page.get_by_role("spinbutton", name="新增站点数")
+        count.wait_for(timeout=60_000)
+        count.fill("3")
+        count.press("Enter")
+        _wait_idle(page)
+        page.get_by_role("button", name="求解").click(timeout=60_000)
+        page.get_by_text("最优性差距").first.wait_for(timeout=180_000)
+        _wait_idle(page)
+        _shot(page, "e2e_4_suggest.png")
+        page.get_by_role("button", name="采纳为规划站点").click(timeout=60_000)
+        # saved at once, into the scenario, and the message says so (never "added" alone)
+        try:
+            page.get_by_text(
+                re.compile(r"已采纳 3 个规划站点，并保存到方案“三个乡镇站”")
+            ).first.wait_for(timeout=60_000)
+        except Exception:
+            _shot(page, "e2e_4_accept_failed.png")
+            raise
+        _wait_idle(page)
+        _shot(page, "e2e_4_accepted.png")
+    finally:
+        context.close()  # the tab is closed
+
+    import json
+
+    saved = open_project(plan)
+    mine = saved.changes[(saved.changes["scenario"] == "三个乡镇站")]
+    adds = mine[mine["op"] == "add_site"]["payload"]
+    accepted = [(json.loads(v) if isinstance(v, str) else v)["name"] for v in adds]
+    assert len(accepted) == 3, mine
+    assert len(saved.sites) == 293 + n_added  # the imported sites are in the base
+
+    # 5. a new tab: the project comes back with its scenario, compared and reported
+    context, page = _offline_page(browser, blocked, height=720, width=1280)
+    try:
+        page.goto(f"{app_url}/project", wait_until="domcontentloaded")
+        path_box = page.get_by_label("项目名称")
+        path_box.wait_for(timeout=60_000)
+        assert path_box.input_value() == "端到端"
+        page.get_by_role("button", name="打开项目").first.click()
+        page.get_by_text("方案对比").first.wait_for(timeout=120_000)
+        _wait_idle(page)
+        new_sites = page.locator("[data-testid='stMetric']").filter(has_text="新增站点").first
+        assert new_sites.inner_text().split()[-1] == "3"
+        _shot(page, "e2e_5_compare.png")
+        page.get_by_role("link", name="报告与导出").click()
+        page.get_by_text("报告描述的方案").wait_for(timeout=60_000)
+        page.locator("[data-testid='stSelectbox']").filter(has_text="报告描述的方案").click()
+        page.get_by_role("option", name="方案“三个乡镇站”（与现状对比）").click()
+        _wait_idle(page)
+        reports = {}
+        for fmt in ("HTML", "PDF"):
+            page.get_by_role("button", name=f"生成 {fmt}").first.click()
+            with page.expect_download(timeout=300_000) as info:
+                page.get_by_role("button", name=f"下载 {fmt}").first.click(timeout=300_000)
+            reports[fmt] = tmp_path / f"report.{fmt.lower()}"
+            info.value.save_as(reports[fmt])  # a download is gone with its tab
+            _wait_idle(page)
+        _shot(page, "e2e_6_report_page.png")
+        assert [u for u in blocked if u.endswith((".js", ".css"))] == []
+    finally:
+        context.close()
+
+    html = reports["HTML"].read_text(encoding="utf-8")
+    assert "本报告描述的方案：方案“三个乡镇站”" in html
+    assert "附：方案对比" in html and "另行求解的选址建议" not in html
+    section = html[html.index("本方案包含") :]
+    for name in accepted:  # the suggestion section lists the three accepted sites
+        assert name in section, name
+    # provenance: the imported workbook with its hash, beside the project's layers
+    import hashlib
+
+    assert book.name in html and hashlib.sha256(book.read_bytes()).hexdigest() in html
+    assert "项目图层 sites（端到端.gpkg）" in html
+    pdf = ARTIFACTS / "e2e_report.pdf"
+    shutil.copy(reports["PDF"], pdf)
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "三个乡镇站" in text and all(n in text.replace(" ", "") for n in accepted)
+    if shutil.which("pdftoppm"):  # the pages, to look at as a planner would
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", str(pdf), str(ARTIFACTS / "e2e_report_page")],
+            check=True,
+        )

@@ -32,6 +32,7 @@ from geo.project import (
     points_frame,
     save_edit,
     save_project,
+    stored_provenance,
 )
 from planning.scenario import (
     Change,
@@ -93,15 +94,6 @@ def scenario() -> str | None:
     """The scenario being edited (None: the base network)."""
     value: str | None = st.session_state.get("project_scenario")
     return value
-
-
-def stored_provenance(project: Project) -> dict[str, Any]:
-    """What the project's tables were imported from, as kept in its metadata."""
-    try:
-        value = json.loads(project.metadata.get("provenance", "") or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _with_provenance(project: Project, prov: dict[str, Any]) -> Project:
@@ -210,8 +202,11 @@ def apply(change: Change, *, name: str | None = None) -> Project:
     return apply_all([change], name=name)
 
 
-def apply_all(changes: list[Change], *, name: str | None = None) -> Project:
-    """Add changes to the scenario in one save (one new version; refused when stale)."""
+def apply_all(
+    changes: list[Change], *, name: str | None = None, provenance: dict[str, Any] | None = None
+) -> Project:
+    """Add changes to the scenario in one save (one new version; refused when stale);
+    ``provenance`` replaces the stored one in the same save."""
     project = current()
     target = name or scenario()
     assert project is not None
@@ -219,19 +214,36 @@ def apply_all(changes: list[Change], *, name: str | None = None) -> Project:
     # validate on the scenario as it stands before anything is written
     base = scenario_changes(project, target) if target in set(project.scenarios["scenario"]) else []
     apply_changes(project.sites, project_standards(project), [*base, *changes])
-    saved = _commit(add_changes(project, target, changes))
+    updated = add_changes(project, target, changes)
+    if provenance is not None:
+        updated = _with_provenance(updated, provenance)
+    saved = _commit(updated)
     st.session_state.setdefault("redo", {})[target] = []
     return saved
 
 
-def add_sites(rows: gpd.GeoDataFrame, what: str) -> Kept:
-    """Add sites to the plan on screen, kept where the save model says (see the module)."""
+def add_sites(rows: gpd.GeoDataFrame, what: str, source: dict[str, Any] | None = None) -> Kept:
+    """Add sites to the plan on screen, kept where the save model says (see the module).
+
+    ``source`` is the file the rows were imported from: it is listed in the
+    provenance beside the file the sites came from (reports name every input).
+    """
     project = current()
     if project is None:
         merged = pd.concat([state.sites(), rows], ignore_index=True)
         state.set_table("sites", points_frame(merged))
+        if source is not None:
+            prov = state.with_added_source(st.session_state.get("provenance", {}), "sites", source)
+            # rows added from a file are not edits of the first file
+            prov["sites"] = {k: v for k, v in prov["sites"].items() if k != "note"}
+            st.session_state["provenance"] = prov
         return _session_only(what)
     name = scenario()
+    prov = (
+        state.with_added_source(stored_provenance(project), "sites", source, name)
+        if source is not None
+        else None
+    )
     if name:
         changes = [
             Change("add_site", {k: v for k, v in rec.items() if not pd.isna(v)})
@@ -239,10 +251,12 @@ def add_sites(rows: gpd.GeoDataFrame, what: str) -> Kept:
                 "records"
             )
         ]
-        saved = apply_all(changes, name=name)
+        saved = apply_all(changes, name=name, provenance=prov)
         return Kept(True, saved.version, name)
-    merged = pd.concat([project.sites, rows], ignore_index=True)
-    saved = _commit(replace(project, sites=points_frame(merged)))
+    merged = replace(
+        project, sites=points_frame(pd.concat([project.sites, rows], ignore_index=True))
+    )
+    saved = _commit(_with_provenance(merged, prov) if prov is not None else merged)
     return Kept(True, saved.version, None)
 
 

@@ -136,6 +136,16 @@ def set_table(name: str, frame: gpd.GeoDataFrame, source: dict[str, Any] | None 
     st.session_state["provenance"] = prov
 
 
+def with_added_source(
+    prov: dict[str, Any], name: str, source: dict[str, Any], scenario: str | None = None
+) -> dict[str, Any]:
+    """``prov`` with ``source`` listed as a file whose rows were added to table ``name``
+    (in ``scenario`` when given), beside the file the table came from."""
+    entry = dict(prov.get(name, {}))
+    added = [*entry.get("added", []), {**source, **({"scenario": scenario} if scenario else {})}]
+    return {**prov, name: {**entry, "added": added}}
+
+
 def kept(key: str, default: Any) -> Any:
     """The value the widget ``key`` had when last shown (else ``default``).
 

@@ -66,12 +66,34 @@ def provenance_rows(inputs: ReportInputs, lang: str) -> list[dict[str, Any]]:
                     "crs": p.get("crs", "") or "—",
                 }
             )
+        added = p.get("added", []) if isinstance(p, dict) else []
+        for extra in added if isinstance(added, list) else []:
+            if not isinstance(extra, dict):
+                continue
+            in_scenario = (
+                t("added_in_scenario", lang, name=extra["scenario"])
+                if extra.get("scenario")
+                else ""
+            )
+            rows.append(
+                {
+                    "label": label,
+                    "file": f"{extra.get('file', '')}{t('added_file', lang)}{in_scenario}",
+                    "sha256": extra.get("sha256", ""),
+                    "rows": " / ".join(
+                        str(extra.get(k, ""))
+                        for k in ("rows_read", "rows_imported", "rows_rejected")
+                    ),
+                    "encoding": extra.get("encoding", "") or "—",
+                    "crs": extra.get("crs", "") or "—",
+                }
+            )
         where = (
             t("project_layer", lang, layer=key, file=Path(str(project.get("file", ""))).name)
             if project
             else t("session_table", lang)
         )
-        if not (isinstance(p, dict) and p.get("file")) or p.get("note") or project:
+        if not (isinstance(p, dict) and p.get("file")) or p.get("note") or added or project:
             # what was analysed, as it stands now (a project layer, a table edited in the app)
             rows.append(
                 {

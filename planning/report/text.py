@@ -55,6 +55,8 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     ),
     "from_suggestion": ("采纳的建议", "accepted suggestion"),
     "edited_after": ("（导入后在应用中修改过）", " (edited in the app after import)"),
+    "added_file": ("（追加导入）", " (rows added)"),
+    "added_in_scenario": ("，方案“{name}”", ", scenario “{name}”"),
     "project_layer": ("项目图层 {layer}（{file}）", "project layer {layer} ({file})"),
     "session_table": (
         "本次会话中的表（未保存为文件）",

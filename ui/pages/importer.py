@@ -142,7 +142,11 @@ if source is not None:
                 st.error(tr("id_clash", ids=", ".join(clash[:20])))
             else:
                 try:
-                    kept = prj.add_sites(result.table, tr("added", n=result.rows_imported))
+                    kept = prj.add_sites(
+                        result.table,
+                        tr("added", n=result.rows_imported),
+                        state.import_provenance(result, data),
+                    )
                 except ServicenetError as exc:
                     st.error(tr("project_error", message=exc.zh if lg == "zh" else exc.en))
                 else:
