@@ -171,7 +171,7 @@ def test_import_page_upload_in_browser(app_url: str, browser) -> None:
         page.get_by_text("拒绝").first.wait_for()
         page.wait_for_timeout(1000)
         body = page.inner_text("body")
-        assert "gb18030" in body
+        assert "GB18030" in body and "GCJ-02（高德、腾讯）" in body  # words, not codes
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "import_page.png"), full_page=True)
     finally:

@@ -125,6 +125,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Columns not recognised, kept as extra columns: {cols}. If one of them holds "
         "coordinates, kind, level or status, rename it to a common header.",
     ),
+    "encoding_xlsx": ("Excel 工作簿（无需编码）", "Excel workbook (no text encoding)"),
     "encoding_used": (
         "编码：{encoding}；坐标系：{crs}",
         "Encoding: {encoding}; coordinates: {crs}",

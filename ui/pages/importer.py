@@ -70,7 +70,11 @@ if source is not None:
     m1.metric(tr("rows_read"), result.rows_read)
     m2.metric(tr("rows_imported"), result.rows_imported)
     m3.metric(tr("rows_rejected"), result.rows_rejected)
-    st.caption(tr("encoding_used", encoding=result.encoding, crs=result.crs))
+    # words, not codes: an Excel workbook has no text encoding; the CRS by its name
+    encoding_word = tr("encoding_xlsx") if result.encoding == "xlsx" else result.encoding.upper()
+    crs_key = f"crs_{result.crs}"
+    crs_word = tr(crs_key) if crs_key in state.STRING_KEYS else result.crs
+    st.caption(tr("encoding_used", encoding=encoding_word, crs=crs_word))
     if result.sheet:
         st.caption(tr("sheet_used", sheet=result.sheet))
     if result.extra_columns:
