@@ -13,7 +13,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +180,17 @@ def _load_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]
     return sites, demand, standards, provenance
 
 
+def _human_writer(lang: str | None) -> Callable[[Any], bytes]:
+    """CSV bytes of a human-facing table: in ``lang`` (``--lang``), else machine columns."""
+    if not lang:
+        from geo.export import csv_bytes
+
+        return csv_bytes
+    from planning.report.tables import human_csv
+
+    return functools.partial(human_csv, lang=lang)
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from geo.export import check_output_folder
     from planning.coverage.analysis import ANALYSIS_OUTPUTS, run_analysis, summary, write_analysis
@@ -193,12 +204,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     analysis = run_analysis(
         sites, demand, standards, roads=args.roads, options=options, provenance=provenance
     )
-    human = None
-    if args.lang:
-        from planning.report.tables import human_csv
-
-        human = functools.partial(human_csv, lang=args.lang)
-    write_analysis(analysis, args.out, human=human)
+    write_analysis(analysis, args.out, human=_human_writer(args.lang) if args.lang else None)
     doc = summary(analysis)
     if analysis.is_proxy:
         print("注意：没有路网文件，使用示意路网 / note: no road file, the proxy network was used")
@@ -343,12 +349,8 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     doc = result.solution_json()
     with staged_folder(args.out, SUGGEST_OUTPUTS) as out:
         write_json(doc, out / "solution.json")
-        from planning.report.tables import human_csv
-
         with atomic_path(out / "suggestions.csv") as tmp:
-            tmp.write_bytes(
-                human_csv(result.selected, args.lang) if args.lang else csv_bytes(result.selected)
-            )
+            tmp.write_bytes(_human_writer(args.lang)(result.selected))
         with atomic_path(out / "candidates.csv") as tmp:
             tmp.write_bytes(csv_bytes(result.candidates))
     if net is not None and net.facts.is_proxy:

@@ -251,6 +251,25 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
+def _save_project_with_scenario(page, project: str, scenario: str) -> None:
+    """On the project page (reached in-app, so the session stays): save the session as
+    project ``project`` and start scenario ``scenario``."""
+    page.get_by_role("link", name="项目与方案").click()
+    path_box = page.get_by_label("项目名称")
+    path_box.wait_for(timeout=60_000)
+    path_box.fill(project)
+    path_box.press("Enter")
+    _wait_idle(page)
+    page.get_by_role("button", name="另存为项目").first.click()
+    page.get_by_text("已打开项目").first.wait_for(timeout=60_000)
+    name_box = page.get_by_label("新方案名称")
+    name_box.fill(scenario)
+    name_box.press("Enter")
+    _wait_idle(page)
+    page.get_by_role("button", name="新建方案").first.click()
+    page.get_by_text("本方案还没有修改").wait_for(timeout=60_000)
+
+
 def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
     app_url: str, browser, projects_dir: Path
 ) -> None:
@@ -268,22 +287,9 @@ def test_plan_survives_a_closed_tab_and_is_compared_and_reported(
         page.get_by_text("已添加 9 个站点").wait_for(timeout=60_000)
         # 2. save as a project and start a scenario (in-app navigation keeps the session)
         _wait_idle(page)
-        page.get_by_role("link", name="项目与方案").click()
-        path_box = page.get_by_label("项目名称")
-        path_box.wait_for(timeout=60_000)
         plan = projects_dir / "我的方案.gpkg"
-        path_box.fill("我的方案")
-        path_box.press("Enter")
-        _wait_idle(page)
-        page.get_by_role("button", name="另存为项目").first.click()
-        page.get_by_text("已打开项目").first.wait_for(timeout=60_000)
+        _save_project_with_scenario(page, "我的方案", "新增三站")
         assert plan.exists()
-        name_box = page.get_by_label("新方案名称")
-        name_box.fill("新增三站")
-        name_box.press("Enter")
-        _wait_idle(page)
-        page.get_by_role("button", name="新建方案").first.click()
-        page.get_by_text("本方案还没有修改").wait_for(timeout=60_000)
         # 3. three clicks on the map, each followed by the form
         for i, (fx, fy) in enumerate(((0.25, 0.5), (0.42, 0.78), (0.3, 0.3)), start=1):
             _wait_idle(page)
@@ -476,20 +482,7 @@ def test_end_to_end_messy_workbook_to_printed_report_at_1280x720(
         _wait_idle(page)
         _shot(page, "e2e_2_coverage.png")
         # 3. keep it as a project and start a scenario
-        page.get_by_role("link", name="项目与方案").click()
-        path_box = page.get_by_label("项目名称")
-        path_box.wait_for(timeout=60_000)
-        path_box.fill("端到端")
-        path_box.press("Enter")
-        _wait_idle(page)
-        page.get_by_role("button", name="另存为项目").first.click()
-        page.get_by_text("已打开项目").first.wait_for(timeout=60_000)
-        name_box = page.get_by_label("新方案名称")
-        name_box.fill("三个乡镇站")
-        name_box.press("Enter")
-        _wait_idle(page)
-        page.get_by_role("button", name="新建方案").first.click()
-        page.get_by_text("本方案还没有修改").wait_for(timeout=60_000)
+        _save_project_with_scenario(page, "端到端", "三个乡镇站")
         _wait_idle(page)
         # 4. three suggested township stations, accepted into the scenario
         page.get_by_role("link", name="选址建议").click()

@@ -231,12 +231,13 @@ def add_sites(rows: gpd.GeoDataFrame, what: str, source: dict[str, Any] | None =
     project = current()
     if project is None:
         merged = pd.concat([state.sites(), rows], ignore_index=True)
-        state.set_table("sites", points_frame(merged))
-        if source is not None:
-            prov = state.with_added_source(st.session_state.get("provenance", {}), "sites", source)
-            # rows added from a file are not edits of the first file
-            prov["sites"] = {k: v for k, v in prov["sites"].items() if k != "note"}
-            st.session_state["provenance"] = prov
+        # rows added from a file are listed as such, not as edits of the first file
+        entry = (
+            state.with_added_source(state.provenance(), "sites", source)["sites"]
+            if source is not None
+            else None
+        )
+        state.set_table("sites", points_frame(merged), entry)
         return _session_only(what)
     name = scenario()
     prov = (

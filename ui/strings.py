@@ -6,7 +6,7 @@ so the app and the reports name them alike.
 
 from __future__ import annotations
 
-from planning.report.text import KIND_WORDS, LEVEL_WORDS, STATUS_WORDS
+from planning.report.text import GRADE_WORDS, KIND_WORDS, LEVEL_WORDS, MODE_WORDS, STATUS_WORDS
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app_title": ("三明市职工服务阵地规划", "Sanming worker service network planner"),
@@ -215,8 +215,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "met_yes": ("达标", "met"),
     "met_no": ("未达标", "not met"),
     "met_none": ("未设目标", "no target"),
-    "mode_drive": ("驾车", "drive"),
-    "mode_walk": ("步行", "walk"),
+    **{f"mode_{k}": v for k, v in MODE_WORDS.items()},
     "edit_standards": ("修改服务标准", "Edit the standards"),
     "apply_standards": ("应用", "Apply"),
     "standards_applied": ("应用新的服务标准", "applied new standards"),
@@ -513,9 +512,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     **{f"kind_{k}": v for k, v in KIND_WORDS.items()},
     **{f"level_{k}": v for k, v in LEVEL_WORDS.items()},
     **{f"status_{k}": v for k, v in STATUS_WORDS.items()},
-    "grade_national": ("全国级", "National"),
-    "grade_provincial": ("省级", "Provincial"),
-    "grade_city": ("市级", "City"),
+    **{f"grade_{k}": v for k, v in GRADE_WORDS.items()},
     "field_site_id": ("编号", "ID"),
     "field_name": ("名称", "Name"),
     "field_kind": ("类型", "Kind"),

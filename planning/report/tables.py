@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from planning.report.text import KIND_WORDS, LEVEL_WORDS, STATUS_WORDS
+from planning.report.text import GRADE_WORDS, KIND_WORDS, LEVEL_WORDS, MODE_WORDS, STATUS_WORDS, t
 
 #: column -> (Chinese, English) header
 COLUMN_WORDS: dict[str, tuple[str, str]] = {
@@ -84,7 +84,6 @@ SHARES = frozenset(
     }
 )
 POINTS = frozenset({"change"})
-MODE_WORDS = {"drive": ("驾车", "drive"), "walk": ("步行", "walk")}
 AREA_WORDS = {"county": ("县区", "County"), "township": ("乡镇街道", "Township")}
 SOURCE_WORDS = {
     "township_seat": ("乡镇驻地", "Township seat"),
@@ -92,12 +91,6 @@ SOURCE_WORDS = {
     "grid": ("规则网格", "Grid"),
     "upload": ("上传的候选点", "Uploaded candidate"),
 }
-GRADE_WORDS = {
-    "national": ("全国级", "National"),
-    "provincial": ("省级", "Provincial"),
-    "city": ("市级", "City"),
-}
-YES_NO = (("是", "yes"), ("否", "no"))
 _VOCABULARIES = {
     "kind": KIND_WORDS,
     "level": LEVEL_WORDS,
@@ -124,7 +117,7 @@ def header(column: str, lang: str = "zh", *, gaps: bool = False) -> str:
 def _yes_no(value: Any, lang: str) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""
-    return _pick(YES_NO[0] if bool(value) else YES_NO[1], lang)
+    return t("yes" if bool(value) else "no", lang)
 
 
 def human_table(frame: pd.DataFrame, lang: str = "zh", *, percent: bool = True) -> pd.DataFrame:
@@ -166,13 +159,10 @@ def human_csv(frame: pd.DataFrame, lang: str = "zh") -> bytes:
     from geo.export import csv_bytes
 
     table = human_table(frame, lang)
-    shares = percent_headers(lang)
-    unit = "（%）" if lang != "en" else " (%)"
+    rounded = percent_headers(lang)
     for col in table.columns:
         if pd.api.types.is_float_dtype(table[col]):
-            table[col] = table[col].round(1 if col in shares else 6)
-    named = {
-        c: (f"{c}{unit}" if c in shares and "百分点" not in c and "points" not in c else c)
-        for c in table.columns
-    }
-    return csv_bytes(table.rename(columns=named))
+            table[col] = table[col].round(1 if col in rounded else 6)
+    unit = "（%）" if lang != "en" else " (%)"
+    shares = {header(c, lang) for c in SHARES}  # a change's header names its unit already
+    return csv_bytes(table.rename(columns={c: f"{c}{unit}" for c in table.columns if c in shares}))

@@ -21,6 +21,12 @@ LEVEL_WORDS: dict[str, tuple[str, str]] = {
     "community": ("社区（村）级", "Community"),
     "park": ("园区（企业）级", "Park/enterprise"),
 }
+GRADE_WORDS: dict[str, tuple[str, str]] = {
+    "national": ("全国级", "National"),
+    "provincial": ("省级", "Provincial"),
+    "city": ("市级", "City"),
+}
+MODE_WORDS: dict[str, tuple[str, str]] = {"drive": ("驾车", "drive"), "walk": ("步行", "walk")}
 STATUS_WORDS: dict[str, tuple[str, str]] = {
     "existing": ("现有", "Existing"),
     "planned": ("规划", "Planned"),
