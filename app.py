@@ -76,6 +76,9 @@ with st.sidebar:
         on_change=state.language_changed,
     )
 state.ensure_loaded()
+_uploader_css = state.uploader_words_css()
+if _uploader_css:  # a style-only st.html takes no room on the page
+    st.html(_uploader_css)
 pages = [
     st.Page("ui/pages/network.py", title=state.tr("page_map"), icon=":material/map:", default=True),
     st.Page("ui/pages/coverage.py", title=state.tr("page_coverage"), icon=":material/radar:"),

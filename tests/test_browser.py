@@ -164,6 +164,15 @@ def test_import_page_upload_in_browser(app_url: str, browser) -> None:
     try:
         page.goto(f"{app_url}/importer", wait_until="domcontentloaded")
         page.get_by_text("导入数据").first.wait_for(timeout=60_000)
+        zone = page.wait_for_selector("[data-testid=stFileUploaderDropzone]", timeout=60_000)
+        # Streamlit's own English words are hidden and ours drawn in their place
+        drawn = zone.evaluate(
+            """z => [z.querySelector('button p'),
+                     z.parentElement.querySelector('[data-testid=stFileUploaderDropzoneInstructions] span')]
+                   .map(e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content])"""
+        )
+        assert drawn == [["0px", '"上传"'], ["0px", '"每个文件不超过 200 MB"']], drawn
+        assert zone.bounding_box()["height"] > 40  # the zone still has its size
         page.locator("input[type=file]").set_input_files(
             str(ROOT / "data/examples/sites_gbk_gcj02.csv")
         )

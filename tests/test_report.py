@@ -236,3 +236,46 @@ def test_a_scenario_report_names_the_plan_and_lists_its_planned_sites(tmp_path: 
     assert f"共 {len(sites)} 个站点（其中规划 {planned_before + 3} 个）" in doc
     base = render_html(ReportInputs(analysis, sites, demo.demand), interactive=False)
     assert "本报告描述的方案：现状（未加方案修改）" in base
+
+
+def test_data_sources_name_encodings_and_coordinate_systems_in_words() -> None:
+    """The 数据来源 table says UTF-8 / Excel 工作簿 and WGS-84 / GCJ-02, never the codes
+    utf-8 / xlsx / gcj02, and each SHA-256 sits on a line of its own, whole."""
+    from planning.demo import load_demo
+    from planning.report.provenance import provenance_rows
+
+    demo = load_demo()
+    prov = {
+        "sites": {
+            "file": "职工站点_gcj02.xlsx",
+            "sha256": "a" * 64,
+            "rows_read": 14,
+            "rows_imported": 10,
+            "rows_rejected": 4,
+            "encoding": "xlsx",
+            "crs": "gcj02",
+        },
+        "demand": {
+            "file": "demand.csv",
+            "sha256": "b" * 64,
+            "rows_read": 148,
+            "rows_imported": 148,
+            "rows_rejected": 0,
+            "encoding": "gb18030",
+            "crs": "bd09",
+        },
+    }
+    analysis = run_analysis(demo.sites, demo.demand, load_standards(), provenance=prov)
+    inputs = ReportInputs(analysis, demo.sites, demo.demand)
+    rows = {r["file"]: r for r in provenance_rows(inputs, "zh")}
+    assert (rows["职工站点_gcj02.xlsx"]["encoding"], rows["职工站点_gcj02.xlsx"]["crs"]) == (
+        "Excel 工作簿（无需编码）",
+        "GCJ-02",
+    )
+    assert (rows["demand.csv"]["encoding"], rows["demand.csv"]["crs"]) == ("GB18030", "BD-09")
+    english = {r["file"]: r for r in provenance_rows(inputs, "en")}
+    assert english["职工站点_gcj02.xlsx"]["encoding"] == "Excel workbook (no text encoding)"
+    doc = render_html(inputs)
+    section = doc.split("数据来源", 1)[1].split("</table>", 1)[0]
+    assert ">gcj02<" not in section and ">xlsx<" not in section
+    assert f'<td colspan="4"><span class="code">SHA-256 {"a" * 64}</span>' in section

@@ -194,6 +194,37 @@ def map_labels() -> MapLabels:
     )
 
 
+def _css_string(words: str) -> str:
+    return '"' + words.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def uploader_words_css() -> str:
+    """A style sheet that shows Streamlit's uploader words in the chosen language.
+
+    ``st.file_uploader`` writes "Upload", "200MB per file • CSV, …" and "Drag and
+    drop a file here" in English whatever the page's language (Streamlit 1.67 has
+    no option for them); each is hidden (font size 0) and our words drawn after it.
+    The accepted types are named in each uploader's own label instead.
+    """
+    if lang() == "en":
+        return ""
+    mb = int(st.get_option("server.maxUploadSize"))
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    words = {
+        f'{zone} button [data-testid="stMarkdownContainer"] p': tr_plain("uploader_button"),
+        '[data-testid="stFileUploaderDropzoneInstructions"] span': tr_plain(
+            "uploader_limit", mb=mb
+        ),
+        f"{zone} > input + div > span": tr_plain("uploader_drop"),
+    }
+    rules = [
+        f"{sel} {{font-size: 0 !important}} "
+        f"{sel}::after {{content: {_css_string(w)}; font-size: 14px}}"
+        for sel, w in words.items()
+    ]
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
 def tianditu_key() -> str:
     """Tianditu key from the environment or Streamlit secrets, or ``""``."""
     key = os.environ.get("TIANDITU_KEY", "")

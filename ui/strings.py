@@ -6,7 +6,15 @@ so the app and the reports name them alike.
 
 from __future__ import annotations
 
-from planning.report.text import GRADE_WORDS, KIND_WORDS, LEVEL_WORDS, MODE_WORDS, STATUS_WORDS
+from planning.report.text import (
+    CRS_WORDS,
+    ENCODING_XLSX,
+    GRADE_WORDS,
+    KIND_WORDS,
+    LEVEL_WORDS,
+    MODE_WORDS,
+    STATUS_WORDS,
+)
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app_title": ("三明市职工服务阵地规划", "Sanming worker service network planner"),
@@ -76,7 +84,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "headers, WGS-84 / GCJ-02 (Amap, Tencent) / BD-09 (Baidu) coordinates. Every row is "
         "either imported or explained.",
     ),
-    "upload": ("选择文件", "Choose a file"),
+    "upload": ("选择文件（CSV、TSV、TXT、XLSX）", "Choose a file (CSV, TSV, TXT, XLSX)"),
+    # Streamlit's file uploader has no language option: its three fixed words are
+    # covered by these (ui.state.uploader_words_css)
+    "uploader_button": ("上传", "Upload"),
+    "uploader_limit": ("每个文件不超过 {mb} MB", "Up to {mb} MB per file"),
+    "uploader_drop": ("松开鼠标，上传这个文件", "Drop the file here"),
     "table_kind": ("表的类型", "Table"),
     "table_sites": ("站点表", "Sites"),
     "table_demand": ("需求表（人数）", "Demand (people)"),
@@ -92,9 +105,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Auto: from the header (e.g. 经度(GCJ-02)), a note above it or the file name "
         "(e.g. sites_gcj02.csv); WGS-84 when none says.",
     ),
-    "crs_wgs84": ("WGS-84（GPS、天地图、OSM）", "WGS-84 (GPS, Tianditu, OSM)"),
-    "crs_gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (Amap, Tencent)"),
-    "crs_bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
+    **{f"crs_{k}": v for k, v in CRS_WORDS.items()},
     "try_sample": ("用示例文件试一试", "Try a sample file"),
     "sample_loaded": ("已载入示例文件：{name}", "Sample file loaded: {name}"),
     "rows_read": ("读取行数", "Rows read"),
@@ -125,7 +136,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Columns not recognised, kept as extra columns: {cols}. If one of them holds "
         "coordinates, kind, level or status, rename it to a common header.",
     ),
-    "encoding_xlsx": ("Excel 工作簿（无需编码）", "Excel workbook (no text encoding)"),
+    "encoding_xlsx": ENCODING_XLSX,
     "encoding_used": (
         "编码：{encoding}；坐标系：{crs}",
         "Encoding: {encoding}; coordinates: {crs}",

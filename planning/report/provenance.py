@@ -6,13 +6,14 @@ name sites the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from planning.report.inputs import ReportInputs
-from planning.report.text import t
+from planning.report.text import crs_word, encoding_word, t
 
 
 def planned_sites(sites: pd.DataFrame) -> pd.DataFrame:
@@ -42,6 +43,14 @@ def table_sha256(frame: pd.DataFrame) -> str:
     return hashlib.sha256(csv_bytes(frame)).hexdigest()
 
 
+def _short_crs(code: str, lang: str) -> str:
+    return crs_word(code, lang, short=True)
+
+
+def _words(word: Callable[[str, str], str], code: object, lang: str) -> str:
+    return word(str(code), lang) if code else "—"
+
+
 def provenance_rows(inputs: ReportInputs, lang: str) -> list[dict[str, Any]]:
     """One row per input: the file it was imported from, else the project layer or the
     session's own table, with its rows and the SHA-256 of what was analysed."""
@@ -62,8 +71,8 @@ def provenance_rows(inputs: ReportInputs, lang: str) -> list[dict[str, Any]]:
                     "rows": " / ".join(
                         str(p.get(k, "")) for k in ("rows_read", "rows_imported", "rows_rejected")
                     ),
-                    "encoding": p.get("encoding", "") or "—",
-                    "crs": p.get("crs", "") or "—",
+                    "encoding": _words(encoding_word, p.get("encoding"), lang),
+                    "crs": _words(_short_crs, p.get("crs"), lang),
                 }
             )
         added = p.get("added", []) if isinstance(p, dict) else []
@@ -84,8 +93,8 @@ def provenance_rows(inputs: ReportInputs, lang: str) -> list[dict[str, Any]]:
                         str(extra.get(k, ""))
                         for k in ("rows_read", "rows_imported", "rows_rejected")
                     ),
-                    "encoding": extra.get("encoding", "") or "—",
-                    "crs": extra.get("crs", "") or "—",
+                    "encoding": _words(encoding_word, extra.get("encoding"), lang),
+                    "crs": _words(_short_crs, extra.get("crs"), lang),
                 }
             )
         where = (
@@ -102,7 +111,7 @@ def provenance_rows(inputs: ReportInputs, lang: str) -> list[dict[str, Any]]:
                     "sha256": table_sha256(frame),
                     "rows": f"{len(frame):,}",
                     "encoding": "—",
-                    "crs": "WGS-84",
+                    "crs": _short_crs("wgs84", lang),
                 }
             )
     if project:
@@ -119,7 +128,7 @@ def provenance_rows(inputs: ReportInputs, lang: str) -> list[dict[str, Any]]:
                 "sha256": digest,
                 "rows": "—",
                 "encoding": "—",
-                "crs": "WGS-84",
+                "crs": _short_crs("wgs84", lang),
             }
         )
     return rows

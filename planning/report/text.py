@@ -27,6 +27,32 @@ GRADE_WORDS: dict[str, tuple[str, str]] = {
     "city": ("市级", "City"),
 }
 MODE_WORDS: dict[str, tuple[str, str]] = {"drive": ("驾车", "drive"), "walk": ("步行", "walk")}
+# coordinate systems and text encodings of imported files, by the names planners know
+CRS_WORDS: dict[str, tuple[str, str]] = {
+    "wgs84": ("WGS-84（GPS、天地图、OSM）", "WGS-84 (GPS, Tianditu, OSM)"),
+    "gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (Amap, Tencent)"),
+    "bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
+}
+ENCODING_XLSX = ("Excel 工作簿（无需编码）", "Excel workbook (no text encoding)")
+
+
+def crs_word(code: str, lang: str = "zh", short: bool = False) -> str:
+    """``gcj02`` -> "GCJ-02（高德、腾讯）" (``short``: "GCJ-02", for a narrow column);
+    an unknown code is shown as given."""
+    pair = CRS_WORDS.get(str(code).lower())
+    if not pair:
+        return str(code)
+    word = pair[1] if lang == "en" else pair[0]
+    return word.split("（")[0].split(" (")[0] if short else word
+
+
+def encoding_word(code: str, lang: str = "zh") -> str:
+    """``xlsx`` -> "Excel 工作簿（无需编码）", ``gb18030`` -> "GB18030"."""
+    if str(code).lower() == "xlsx":
+        return ENCODING_XLSX[1] if lang == "en" else ENCODING_XLSX[0]
+    return str(code).upper()
+
+
 STATUS_WORDS: dict[str, tuple[str, str]] = {
     "existing": ("现有", "Existing"),
     "planned": ("规划", "Planned"),

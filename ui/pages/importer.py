@@ -10,6 +10,7 @@ import streamlit as st
 from geo.errors import ServicenetError, SiteImportError
 from geo.tables import ImportResult, import_table
 from geo.vocab import DATA_DIR
+from planning.report.text import crs_word, encoding_word
 from ui import project as prj
 from ui import state, tables
 
@@ -71,10 +72,8 @@ if source is not None:
     m2.metric(tr("rows_imported"), result.rows_imported)
     m3.metric(tr("rows_rejected"), result.rows_rejected)
     # words, not codes: an Excel workbook has no text encoding; the CRS by its name
-    encoding_word = tr("encoding_xlsx") if result.encoding == "xlsx" else result.encoding.upper()
-    crs_key = f"crs_{result.crs}"
-    crs_word = tr(crs_key) if crs_key in state.STRING_KEYS else result.crs
-    st.caption(tr("encoding_used", encoding=encoding_word, crs=crs_word))
+    encoding = encoding_word(result.encoding, lg)
+    st.caption(tr("encoding_used", encoding=encoding, crs=crs_word(result.crs, lg)))
     if result.sheet:
         st.caption(tr("sheet_used", sheet=result.sheet))
     if result.extra_columns:
